@@ -1,0 +1,159 @@
+"""Runtime fixes for known incompatibilities of the pinned dependency stack.
+
+Imported by ``mmsamrs/__init__.py`` before anything else. Each fix first checks that its
+problem is really present on this machine and does nothing otherwise; ``apply_all`` returns
+the names of the fixes that acted (also kept in :data:`APPLIED`).
+
+* ``torchvision_nms``: PyPI's torchvision 0.28.0 wheel links ``libtorch_cuda.so``; on a
+  CPU-only torch its ``_C`` extension cannot load and ``import torchvision`` then raises
+  ``operator torchvision::nms does not exist`` (which also breaks ``segment_anything`` and
+  mmengine's ``Runner``). The fix defines ``torchvision::nms`` (and the ``qnms`` schema) with
+  a CPU kernel through :mod:`torch.library` before torchvision is imported.
+* ``collections_sequence``: mmrotate 1.0.0rc1 does ``from collections import Sequence``,
+  removed in Python 3.10. The fix restores the alias to :class:`collections.abc.Sequence`.
+* ``checkpoint_weights_only``: mmengine 0.10.7 calls ``torch.load`` without
+  ``weights_only``; torch >= 2.6 defaults it to True, so Runner checkpoints (which hold
+  ``HistoryBuffer`` and other objects) fail to load. The fix registers a loader for local
+  paths that passes ``weights_only=False``, as mmengine 0.11 does. Only use it with
+  checkpoints you trust.
+"""
+from __future__ import annotations
+
+import collections
+import collections.abc
+import glob
+import importlib.util
+import inspect
+import os
+from typing import Callable, List
+
+import torch
+
+APPLIED: List[str] = []
+
+
+def torchvision_ops_unloadable() -> bool:
+    """Return True when torchvision is installed but its compiled ops cannot be loaded."""
+    spec = importlib.util.find_spec('torchvision')
+    if spec is None or spec.origin is None or hasattr(torch.ops.torchvision, 'nms'):
+        return False
+    libs = glob.glob(os.path.join(os.path.dirname(spec.origin), '_C*.so'))
+    if not libs:
+        return True
+    try:
+        torch.ops.load_library(libs[0])
+    except (OSError, RuntimeError):
+        return True
+    return False
+
+
+def nms_cpu(dets: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torch.Tensor:
+    """Greedy non-maximum suppression, the semantics of ``torchvision.ops.nms``.
+
+    Returns the indices of the kept boxes (``int64``) sorted by decreasing score.
+    """
+    if dets.numel() == 0:
+        return torch.empty((0, ), dtype=torch.long, device=dets.device)
+    x1, y1, x2, y2 = dets.unbind(1)
+    areas = (x2 - x1) * (y2 - y1)
+    order = scores.argsort(descending=True)
+    suppressed = torch.zeros(dets.shape[0], dtype=torch.bool, device=dets.device)
+    keep = []
+    for i in order.tolist():
+        if suppressed[i]:
+            continue
+        keep.append(i)
+        w = (torch.minimum(x2[i], x2) - torch.maximum(x1[i], x1)).clamp(min=0)
+        h = (torch.minimum(y2[i], y2) - torch.maximum(y1[i], y1)).clamp(min=0)
+        inter = w * h
+        iou = inter / (areas[i] + areas - inter)
+        suppressed |= iou > iou_threshold
+    return torch.tensor(keep, dtype=torch.long, device=dets.device)
+
+
+_TORCHVISION_LIBS: list = []
+
+
+def fix_torchvision_nms() -> bool:
+    """Define ``torchvision::nms`` with a CPU kernel when torchvision's ops cannot load."""
+    if not torchvision_ops_unloadable():
+        return False
+    lib = torch.library.Library('torchvision', 'DEF')
+    lib.define('nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor')
+    lib.define('qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor')
+    lib.impl('nms', nms_cpu, 'CPU')
+    _TORCHVISION_LIBS.append(lib)
+    return True
+
+
+def mmrotate_needs_collections_sequence() -> bool:
+    """Return True when ``collections.Sequence`` is gone but mmrotate still imports it."""
+    if hasattr(collections, 'Sequence'):
+        return False
+    spec = importlib.util.find_spec('mmrotate')
+    if spec is None or spec.origin is None:
+        return False
+    path = os.path.join(
+        os.path.dirname(spec.origin), 'models', 'detectors', 'refine_single_stage.py')
+    if not os.path.exists(path):
+        return False
+    with open(path, encoding='utf-8') as f:
+        return 'from collections import Sequence' in f.read()
+
+
+def fix_collections_sequence() -> bool:
+    """Alias ``collections.Sequence`` to ``collections.abc.Sequence`` for mmrotate."""
+    if not mmrotate_needs_collections_sequence():
+        return False
+    collections.Sequence = collections.abc.Sequence  # type: ignore[attr-defined]
+    return True
+
+
+def torch_load_defaults_to_weights_only() -> bool:
+    """Return True when ``torch.load`` defaults to ``weights_only=True`` (torch >= 2.6)."""
+    default = inspect.signature(torch.load).parameters['weights_only'].default
+    if default is None:
+        major, minor = (int(v) for v in torch.__version__.split('.')[:2])
+        return (major, minor) >= (2, 6)
+    return bool(default)
+
+
+def mmengine_loads_without_weights_only() -> bool:
+    """Return True when mmengine's local checkpoint loader does not pass ``weights_only``."""
+    from mmengine.runner import checkpoint
+    return 'weights_only' not in inspect.getsource(checkpoint.load_from_local)
+
+
+def load_local_checkpoint(filename: str, map_location=None) -> dict:
+    """Load a local checkpoint with ``weights_only=False`` (mmengine 0.11 behaviour)."""
+    filename = os.path.expanduser(filename)
+    if not os.path.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return torch.load(filename, map_location=map_location, weights_only=False)
+
+
+def fix_checkpoint_weights_only() -> bool:
+    """Register :func:`load_local_checkpoint` for local paths when mmengine needs it."""
+    if not (torch_load_defaults_to_weights_only() and mmengine_loads_without_weights_only()):
+        return False
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)
+    return True
+
+
+FIXES: dict = {
+    'torchvision_nms': fix_torchvision_nms,
+    'collections_sequence': fix_collections_sequence,
+    'checkpoint_weights_only': fix_checkpoint_weights_only,
+}
+
+
+def apply_all(fixes: dict | None = None) -> List[str]:
+    """Apply every fix whose problem is present; return the names of those that acted."""
+    acted = []
+    for name, fix in (fixes or FIXES).items():
+        fix_fn: Callable[[], bool] = fix
+        if name not in APPLIED and fix_fn():
+            APPLIED.append(name)
+            acted.append(name)
+    return acted

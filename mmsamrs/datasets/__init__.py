@@ -1,0 +1,6 @@
+"""Datasets, samplers and transforms of mmsamrs."""
+from .class_names import FAST_CLASSES, HRSC_CLASSES, SIOR_CLASSES, SOTA_CLASSES
+from .sources import *  # noqa: F401,F403
+from .transforms import *  # noqa: F401,F403
+
+__all__ = ['FAST_CLASSES', 'HRSC_CLASSES', 'SIOR_CLASSES', 'SOTA_CLASSES']

@@ -1,0 +1,159 @@
+"""Each compatibility fix acts where its problem is present and nowhere else."""
+import collections
+import importlib.util
+import subprocess
+import sys
+import textwrap
+import types
+
+import pytest
+import torch
+
+from mmsamrs import compat
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter (imports not polluted by this test session)."""
+    return subprocess.run([sys.executable, '-c', textwrap.dedent(code)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def torchvision_broken_without_fix() -> bool:
+    """Return True when plain ``import torchvision`` fails on this machine."""
+    return run_python('import torchvision').returncode != 0
+
+
+class TestTorchvisionNms:
+
+    def test_applied_exactly_when_plain_import_fails(self):
+        broken = torchvision_broken_without_fix()
+        assert ('torchvision_nms' in compat.APPLIED) == broken
+        result = run_python("""
+            import mmsamrs, torch, torchvision, segment_anything
+            keep = torch.ops.torchvision.nms(
+                torch.tensor([[0, 0, 10, 10], [1, 1, 10, 10], [20, 20, 30, 30.]]),
+                torch.tensor([0.9, 0.8, 0.7]), 0.5)
+            print(keep.tolist())
+        """)
+        assert result.returncode == 0, result.stderr
+        # box 1 overlaps box 0 with IoU 81/100 > 0.5 and is suppressed
+        assert result.stdout.strip() == '[0, 2]'
+
+    def test_not_applied_when_ops_already_exist(self):
+        result = run_python("""
+            import torch
+            lib = torch.library.Library('torchvision', 'DEF')
+            lib.define('nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor')
+            lib.define('qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor')
+            from mmsamrs import compat
+            print(compat.fix_torchvision_nms())
+        """)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == 'False'
+
+    def test_not_applied_without_torchvision(self, monkeypatch):
+        real_find_spec = importlib.util.find_spec
+        monkeypatch.setattr(
+            importlib.util, 'find_spec',
+            lambda name, *a: None if name == 'torchvision' else real_find_spec(name, *a))
+        monkeypatch.delattr(torch.ops.torchvision, 'nms', raising=False)
+        assert compat.torchvision_ops_unloadable() is False
+
+    def test_nms_cpu_matches_mmcv(self):
+        from mmcv.ops import nms as mmcv_nms
+        gen = torch.Generator().manual_seed(0)
+        xy = torch.rand(200, 2, generator=gen) * 100
+        wh = torch.rand(200, 2, generator=gen) * 30 + 1
+        boxes = torch.cat([xy, xy + wh], dim=1)
+        scores = torch.rand(200, generator=gen)
+        _, mmcv_keep = mmcv_nms(boxes, scores, 0.3)
+        assert compat.nms_cpu(boxes, scores, 0.3).tolist() == mmcv_keep.tolist()
+        assert compat.nms_cpu(boxes[:0], scores[:0], 0.3).numel() == 0
+
+
+class TestCollectionsSequence:
+
+    def test_mmrotate_models_import(self):
+        result = run_python('import mmsamrs, mmrotate.models; print("ok")')
+        assert result.returncode == 0, result.stderr
+
+    def test_state_matches_detection(self):
+        spec = importlib.util.find_spec('mmrotate')
+        path = spec.submodule_search_locations[0] + \
+            '/models/detectors/refine_single_stage.py'
+        with open(path) as f:
+            uses_alias = 'from collections import Sequence' in f.read()
+        expected = uses_alias and sys.version_info >= (3, 10)
+        assert ('collections_sequence' in compat.APPLIED) == expected
+
+    def test_not_applied_when_alias_exists(self, monkeypatch):
+        monkeypatch.setattr(collections, 'Sequence', collections.abc.Sequence, raising=False)
+        assert compat.fix_collections_sequence() is False
+
+    def test_not_applied_when_mmrotate_is_fixed(self, monkeypatch, tmp_path):
+        monkeypatch.delattr(collections, 'Sequence', raising=False)
+        pkg = tmp_path / 'mmrotate'
+        (pkg / 'models' / 'detectors').mkdir(parents=True)
+        (pkg / '__init__.py').write_text('')
+        (pkg / 'models' / 'detectors' / 'refine_single_stage.py').write_text(
+            'from collections.abc import Sequence\n')
+        fake_spec = types.SimpleNamespace(origin=str(pkg / '__init__.py'))
+        real_find_spec = importlib.util.find_spec
+        monkeypatch.setattr(
+            importlib.util, 'find_spec',
+            lambda name, *a: fake_spec if name == 'mmrotate' else real_find_spec(name, *a))
+        assert compat.mmrotate_needs_collections_sequence() is False
+        assert compat.fix_collections_sequence() is False
+        assert not hasattr(collections, 'Sequence')
+
+
+class TestCheckpointWeightsOnly:
+
+    @pytest.fixture
+    def runner_checkpoint(self, tmp_path):
+        from mmengine.logging import HistoryBuffer
+        path = tmp_path / 'iter_2.pth'
+        buffer = HistoryBuffer()
+        buffer.update(1.5)
+        torch.save({'state_dict': {'w': torch.ones(2)}, 'message_hub': {'loss': buffer}}, path)
+        return path
+
+    def test_plain_mmengine_fails_and_fixed_one_loads(self, runner_checkpoint):
+        plain = run_python(f"""
+            from mmengine.runner import CheckpointLoader
+            CheckpointLoader.load_checkpoint({str(runner_checkpoint)!r})
+        """)
+        fixed = run_python(f"""
+            import mmsamrs
+            from mmengine.runner import CheckpointLoader
+            ckpt = CheckpointLoader.load_checkpoint({str(runner_checkpoint)!r})
+            print(ckpt['message_hub']['loss'].current(), ckpt['state_dict']['w'].tolist())
+        """)
+        assert fixed.returncode == 0, fixed.stderr
+        assert fixed.stdout.strip().splitlines()[-1] == '1.5 [1.0, 1.0]'
+        problem_present = compat.torch_load_defaults_to_weights_only()
+        assert (plain.returncode != 0) == problem_present
+        assert ('checkpoint_weights_only' in compat.APPLIED) == problem_present
+
+    def test_not_applied_when_mmengine_passes_weights_only(self, monkeypatch):
+        from mmengine.runner import checkpoint
+
+        def load_from_local(filename, map_location):
+            return torch.load(filename, map_location=map_location, weights_only=False)
+
+        monkeypatch.setattr(checkpoint, 'load_from_local', load_from_local)
+        assert compat.mmengine_loads_without_weights_only() is False
+        assert compat.fix_checkpoint_weights_only() is False
+
+    def test_missing_file_message(self, tmp_path):
+        with pytest.raises(FileNotFoundError, match='nope.pth'):
+            compat.load_local_checkpoint(str(tmp_path / 'nope.pth'))
+
+
+def test_apply_all_runs_each_fix_once():
+    calls = []
+    fixes = {'demo_fix_x': lambda: calls.append(1) or True}
+    assert compat.apply_all(fixes) == ['demo_fix_x']
+    assert compat.apply_all(fixes) == []
+    assert calls == [1]
+    compat.APPLIED.remove('demo_fix_x')
