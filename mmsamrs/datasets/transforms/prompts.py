@@ -203,9 +203,8 @@ class SAMPrompts(BaseTransform):
         newh, neww = input_shape
         logits = np.full((len(quads), 1, m, m), -v, dtype=np.float32)
         for logit, quad in zip(logits, quads):
-            # cells around the quad, one more on each side for boundary pixels
-            x0, y0 = (max(math.floor(c / f) - 1, 0) for c in quad.min(axis=0))
-            x1, y1 = (min(math.ceil(c / f) + 1, m) for c in quad.max(axis=0))
+            x0, y0 = (max(math.floor(c / f), 0) for c in quad.min(axis=0))
+            x1, y1 = (min(math.ceil(c / f), m) for c in quad.max(axis=0))
             if x1 <= x0 or y1 <= y0:
                 continue
             inside = rasterize_quads(quad - [x0 * f, y0 * f], ((y1 - y0) * f,
@@ -213,7 +212,7 @@ class SAMPrompts(BaseTransform):
             inside[max(newh - y0 * f, 0):] = False  # padding below the image
             inside[:, max(neww - x0 * f, 0):] = False  # padding right of the image
             fraction = inside.reshape(y1 - y0, f, x1 - x0, f).mean(axis=(1, 3))
-            logit[0, y0:y1, x0:x1] = np.where(fraction >= 0.5, v, -v)
+            logit[0, y0:y1, x0:x1] = np.where(fraction > 0.5, v, -v)
         return logits
 
     @staticmethod

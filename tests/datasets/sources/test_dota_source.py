@@ -16,7 +16,7 @@ def p0706(realdata):
     return DOTADataset(data_root=str(realdata / 'dota'), pipeline=[], test_mode=True)
 
 
-def test_real_p0706_counts_and_meta(p0706, realdata):
+def test_real_p0706_counts_and_meta(p0706):
     assert len(p0706) == 1
     info = p0706[0]
     assert info['img_id'] == 'P0706' and info['source'] == 'dota'

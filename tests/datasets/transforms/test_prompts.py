@@ -212,9 +212,11 @@ def test_rbox_mask_and_rhbox_mask_by_hand():
     # RH-Box-M covers exactly the cells of the RH-Box [450.17, 340.91, 573.83, 427.09]
     # at least half inside. Pixels 450..573 are inside, so column cells 112 (pixels
     # 448..451: two inside) to 143 (572..575: two inside); rows 341..426 give row
-    # cells 85 (340..343) to 106 (424..427)
+    # cells 85 (340..343: three inside) to 106 (424..427: three inside). The four corner
+    # cells hold 2/4 x 3/4 = 3/8 inside and stay outside.
     expected = np.full((256, 256), -V)
     expected[85:107, 112:144] = V
+    expected[[85, 85, 106, 106], [112, 143, 112, 143]] = -V
     np.testing.assert_array_equal(rhmask, expected)
     # the R-Box-M area is the rotated box area: 100 x 20 x 1.28^2 / 16 = 204.8 cells
     inside = rmask == V
