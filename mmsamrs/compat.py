@@ -16,6 +16,12 @@ the names of the fixes that acted (also kept in :data:`APPLIED`).
   ``HistoryBuffer`` and other objects) fail to load. The fix registers a loader for local
   paths that passes ``weights_only=False``, as mmengine 0.11 does. Only use it with
   checkpoints you trust.
+* ``cpu_distributed``: mmengine 0.10.7 cannot run ``--launcher pytorch`` on a machine
+  without CUDA: its launcher calls ``torch.cuda.set_device`` unconditionally, and the
+  Runner wraps the model in DDP with ``device_ids=[LOCAL_RANK]``, which torch rejects for
+  CPU modules. Where CUDA is unavailable, the fix initialises the process group with the
+  ``gloo`` backend and no device selection, and builds ``MMDistributedDataParallel``
+  without ``device_ids``, so ``torchrun`` works with CPU processes.
 """
 from __future__ import annotations
 
@@ -141,10 +147,49 @@ def fix_checkpoint_weights_only() -> bool:
     return True
 
 
+def mmengine_distributed_needs_cuda() -> bool:
+    """Return True when CUDA is unavailable but mmengine's launcher sets a CUDA device."""
+    if torch.cuda.is_available():
+        return False
+    from mmengine.dist import utils
+    return 'torch.cuda.set_device' in inspect.getsource(utils._init_dist_pytorch)
+
+
+def init_dist_pytorch_cpu(backend: str = 'gloo', init_backend: str = 'torch',
+                          **kwargs) -> None:
+    """Initialise a ``torchrun`` process group on CPU (``gloo``; no CUDA device)."""
+    if init_backend != 'torch':
+        raise ValueError(f'init_backend={init_backend!r} needs CUDA; only torch works on CPU')
+    if backend != 'gloo':
+        from mmengine.logging import print_log
+        print_log(f'no CUDA device: using the gloo backend instead of {backend}',
+                  logger='current', level=30)
+    torch.distributed.init_process_group(backend='gloo', **kwargs)
+
+
+def fix_cpu_distributed() -> bool:
+    """Make mmengine's pytorch launcher and DDP wrapper work without CUDA."""
+    if not mmengine_distributed_needs_cuda():
+        return False
+    from mmengine.dist import utils
+    from mmengine.model import MMDistributedDataParallel
+    utils._init_dist_pytorch = init_dist_pytorch_cpu
+    ddp_init = MMDistributedDataParallel.__init__
+
+    def init_without_device_ids(self, module, detect_anomalous_params: bool = False,
+                                **kwargs) -> None:
+        kwargs.pop('device_ids', None)
+        ddp_init(self, module, detect_anomalous_params, **kwargs)
+
+    MMDistributedDataParallel.__init__ = init_without_device_ids
+    return True
+
+
 FIXES: dict = {
     'torchvision_nms': fix_torchvision_nms,
     'collections_sequence': fix_collections_sequence,
     'checkpoint_weights_only': fix_checkpoint_weights_only,
+    'cpu_distributed': fix_cpu_distributed,
 }
 
 

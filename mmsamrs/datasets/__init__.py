@@ -1,6 +1,11 @@
 """Datasets, samplers and transforms of mmsamrs."""
 from .class_names import FAST_CLASSES, HRSC_CLASSES, SIOR_CLASSES, SOTA_CLASSES
+from .samplers import ProportionalMultiSourceSampler
+from .samrs import FASTDataset, SIORDataset, SOTADataset
 from .sources import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
 
-__all__ = ['FAST_CLASSES', 'HRSC_CLASSES', 'SIOR_CLASSES', 'SOTA_CLASSES']
+__all__ = [
+    'FAST_CLASSES', 'HRSC_CLASSES', 'SIOR_CLASSES', 'SOTA_CLASSES', 'FASTDataset',
+    'ProportionalMultiSourceSampler', 'SIORDataset', 'SOTADataset'
+]

@@ -1,5 +1,7 @@
 """The generation loop: SAM over a detection source, SAMRS labels out."""
 import copy
+import json
+import os
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -13,6 +15,7 @@ from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader
 
 from mmsamrs.generation import SAMRSLabelWriter, format_summary
+from mmsamrs.generation.atomic import atomic_write_bytes
 from mmsamrs.registry import DATASETS, LOOPS
 
 
@@ -70,6 +73,7 @@ class GenerationLoop(TestLoop):
             overlap_policy=overlap_policy, write_empty=write_empty,
             img_root=getattr(dataset, 'data_root', None) or None)
         self.num_skipped = self._skip_finished(dataset, resume)
+        self._save_source_report(dataset)
         super().__init__(runner, dataloader, evaluator)
         self.write_workers = write_workers
         self.max_pending = max_pending
@@ -98,6 +102,16 @@ class GenerationLoop(TestLoop):
         skipped = len(dataset) - len(keep)
         dataset.get_subset_(keep)
         return skipped
+
+    def _save_source_report(self, dataset) -> None:
+        """Keep the reader's bad-input report as ``source_report.json`` (rank 0)."""
+        report = getattr(dataset, 'report', None)
+        if report is None or not is_main_process():
+            return
+        os.makedirs(self.out_dir, exist_ok=True)
+        atomic_write_bytes(
+            os.path.join(self.out_dir, 'source_report.json'),
+            json.dumps(report.to_dict(), indent=1, sort_keys=True).encode())
 
     def run(self) -> dict:
         """Generate labels for the (remaining) images, then merge and summarise."""

@@ -157,3 +157,55 @@ def test_apply_all_runs_each_fix_once():
     assert compat.apply_all(fixes) == []
     assert calls == [1]
     compat.APPLIED.remove('demo_fix_x')
+
+
+class TestCpuDistributed:
+
+    def test_applied_exactly_without_cuda(self):
+        assert ('cpu_distributed' in compat.APPLIED) == (not torch.cuda.is_available())
+
+    def test_two_cpu_processes_train_a_ddp_step_with_the_default_nccl_setting(self, tmp_path):
+        if torch.cuda.is_available():
+            pytest.skip('the fix only exists for machines without CUDA')
+        script = tmp_path / 'ddp.py'
+        script.write_text(textwrap.dedent("""
+            import mmsamrs, torch
+            from mmengine.dist import init_dist, get_dist_info
+            from mmengine.model import BaseModel, MMDistributedDataParallel
+            init_dist('pytorch', backend='nccl')
+
+            class Linear(BaseModel):
+                def __init__(self):
+                    super().__init__()
+                    self.w = torch.nn.Parameter(torch.zeros(1))
+
+                def forward(self, x, mode='loss'):
+                    return dict(loss=(self.w * x).sum())
+
+            ddp = MMDistributedDataParallel(module=Linear(), device_ids=[0])
+            rank = get_dist_info()[0]
+            ddp(torch.tensor([rank + 1.0]))['loss'].backward()
+            # DDP averages the gradients (1 and 2) of the two ranks
+            print('grad', ddp.module.w.grad.item(), torch.distributed.get_backend())
+        """))
+        proc = subprocess.run(
+            [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+             '--master_port=29533', str(script)], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert proc.stdout.count('grad 1.5 gloo') == 2
+
+    def test_not_applied_with_cuda(self, monkeypatch):
+        monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+        assert compat.mmengine_distributed_needs_cuda() is False
+        assert compat.fix_cpu_distributed() is False
+
+    def test_not_applied_when_mmengine_handles_cpu(self, monkeypatch):
+        from mmengine.dist import utils
+
+        def init_without_cuda(backend, **kwargs):
+            torch.distributed.init_process_group(backend=backend, **kwargs)
+
+        monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+        monkeypatch.setattr(utils, '_init_dist_pytorch', init_without_cuda)
+        assert compat.fix_cpu_distributed() is False
+        assert utils._init_dist_pytorch is init_without_cuda

@@ -49,6 +49,8 @@ class DOTADataset(SourceDataset):
     ANN_SUFFIX = '.txt'
 
     def __init__(self, version: str = '2.0', **kwargs) -> None:
+        # --cfg-options turns ``version=1.0`` into a float: accept it as written
+        version = str(version)
         if version not in DOTA_VERSION_CLASSES:
             raise ValueError(
                 f'DOTA version must be one of {sorted(DOTA_VERSION_CLASSES)}, got {version!r}')

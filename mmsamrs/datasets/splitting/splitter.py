@@ -8,17 +8,22 @@ source image; the naming of mmrotate's DOTA split tool). Patches reaching past t
 are padded on the right/bottom with ``pad_value``.
 
 Resuming: every file is written atomically (a temporary file moved into place, see
-:mod:`mmsamrs.generation.atomic`); when all patches of an image are written, a completion
-marker ``.split/done/{img_id}.json`` is written last. A rerun skips images whose marker exists
-and whose patch files are all present, and redoes the others (e.g. the image being cut
-when a run was killed). ``.split/settings.json`` pins the split settings of ``out_dir``;
-a run with other settings refuses to mix its patches in. Each run writes
-``split_report_{timestamp}.json``: counts, failed images, objects lost, and the source
-reader's report of bad input.
+:mod:`mmsamrs.generation.atomic`); when all patches of an image are written, a
+completion marker ``.split/done/{img_id}.json`` is written last. A rerun skips images
+whose marker exists and whose patch files are all present, and redoes the others (e.g.
+the image being cut when a run was killed). ``.split/settings.json`` pins the split
+settings of ``out_dir``; a run with other settings refuses to mix its patches in, and an
+image id already split from another source file is reported as failed. Failed images
+(unreadable, or of another size than their annotation says) get no marker and are
+retried by the next run. Each run writes ``split_report_{timestamp}.json``: counts,
+failed images, objects lost (kept in no patch) and the source reader's report of bad
+input (the reader's ``strict`` decides whether bad input stops the run).
 """
 import json
+import logging
 import os
 import os.path as osp
+import re
 import time
 from collections import Counter
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -41,6 +46,15 @@ STATE_DIR = '.split'
 def patch_name(img_id: str, patch_size: int, x: int, y: int) -> str:
     """Return the patch name ``{img_id}__{patch_size}__{x}___{y}``."""
     return f'{img_id}__{patch_size}__{x}___{y}'
+
+
+def parse_patch_name(name: str) -> Tuple[str, int, int, int]:
+    """Return ``(img_id, patch_size, x, y)`` of a patch name (inverse of :func:`patch_name`)."""
+    match = re.fullmatch(r'(.+)__(\d+)__(\d+)___(\d+)', name)
+    if match is None:
+        raise ValueError(f'{name!r} is not a patch name {{img_id}}__{{size}}__{{x}}___{{y}}')
+    img_id, size, x, y = match.groups()
+    return img_id, int(size), int(x), int(y)
 
 
 def crop_patch(img: np.ndarray, x: int, y: int, size: int, pad_value: int) -> np.ndarray:
@@ -166,7 +180,8 @@ class PatchSplitter:
             atomic_write_bytes(ann_file, text.encode('utf-8'))
             names.append(name)
         lost = Counter(inst['class_name'] for inst, s in zip(instances, seen) if not s)
-        return dict(patches=names, instances=written, cut=cut, lost=dict(sorted(lost.items())))
+        return dict(
+            patches=names, instances=written, cut=cut, lost=dict(sorted(lost.items())))
 
 
 class SplitRunner:
@@ -220,7 +235,8 @@ class SplitRunner:
         print_log(f"{images.get('split', 0)} images split, {images.get('resumed', 0)} "
                   f"already done, {images.get('failed', 0)} failed; {report['patches']} "
                   f"patches in {self.out_dir}; {sum(report['lost'].values())} objects in "
-                  f'no patch; report: {path}', logger='current')
+                  f'no patch; report: {path}', logger='current',
+                  level=logging.WARNING if report['failed'] else logging.INFO)
         return report, path
 
     def make_report(self, records: Sequence[Dict[str, Any]]) -> Dict[str, Any]:

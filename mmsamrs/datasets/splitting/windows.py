@@ -7,6 +7,7 @@ Rule (after the DOTA devkit's ``ImgSplit``), for an object given by its four cor
 2. An object whose corners all lie in the window is kept unchanged (fraction 1).
 3. Otherwise it is kept when its inside fraction is ``>= min_inside`` (devkit: 0.7) and
    replaced by ``object ∩ window``; a zero-area object has fraction 0 unless rule 2 holds.
+   Smaller parts are dropped (the devkit writes them with difficult 2).
 4. The clipped polygon is written as a quadrilateral: with more than four vertices, the
    vertex whose removal loses the least area is removed, one at a time, among the vertices
    whose removal keeps the polygon's H-Box (so the quad has exactly the H-Box of the

@@ -15,7 +15,7 @@ XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 
 def format_coord(value: float) -> str:
     """Write a coordinate with at most 3 decimals and no trailing zeros (``12``, ``12.5``)."""
-    return np.format_float_positional(round(float(value), 3), trim='-')
+    return np.format_float_positional(round(float(value), 3) + 0.0, trim='-')  # no '-0'
 
 
 class AnnotationWriter:

@@ -24,7 +24,8 @@ class LoadImageOrRecordError(LoadImageFromFile):
         try:
             loaded = super().transform(results)
         except Exception as e:  # noqa: BLE001  any decoder/IO error is a bad input here
-            return self.record_error(results, f'cannot read image {filename}: {e}')
+            detail = str(e) if filename in str(e) else f'{filename}: {e}'
+            return self.record_error(results, f'cannot read image {detail}')
         expected = (results.get('height'), results.get('width'))
         if None not in expected and tuple(loaded['img_shape']) != expected:
             return self.record_error(

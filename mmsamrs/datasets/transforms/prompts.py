@@ -212,7 +212,7 @@ class SAMPrompts(BaseTransform):
             inside[max(newh - y0 * f, 0):] = False  # padding below the image
             inside[:, max(neww - x0 * f, 0):] = False  # padding right of the image
             fraction = inside.reshape(y1 - y0, f, x1 - x0, f).mean(axis=(1, 3))
-            logit[0, y0:y1, x0:x1] = np.where(fraction > 0.5, v, -v)
+            logit[0, y0:y1, x0:x1] = np.where(fraction >= 0.5, v, -v)
         return logits
 
     @staticmethod

@@ -16,14 +16,16 @@ work that grows with the objects' size:
 * so only the output pixels whose support meets the bounding box of the positive
   low-resolution logits (the object's *window*) are computed; the rest is background.
 
-Inside a window, :func:`resize_window` evaluates both steps with PyTorch's own source
-indices and weights and its CPU kernel's order of operations (x86 builds fuse the
-multiply-adds, emulated by :func:`fma`), so the values are bit-identical to the
-full-resolution path on such a CPU (the tests check this). Other kernels (CUDA, builds
-without FMA) round the last bit differently, so there a pixel whose official value lies
-within float32 rounding of the threshold may differ. Objects whose window is so large
-that the window path would cost more than the full-resolution one use the latter
-(SAM's own computation, restricted to the window afterwards).
+Inside a window the upsampling (an integer factor) runs ``F.interpolate`` on the
+low-resolution window, which gives the very values of the full map
+(:func:`upsample_window`); the resize to the original frame is evaluated by
+:func:`resize_window` with PyTorch's own source indices and weights and its CPU
+kernel's order of operations (x86 builds fuse multiply-adds, emulated by :func:`fma`).
+The values are bit-identical to SAM's path on such a CPU (the tests check it). Other
+kernels (CUDA, builds without FMA) round the last bit of the resize differently, so there
+a pixel whose official value lies within float32 rounding of the threshold may differ.
+Objects whose window is so large that the window path would cost more than the full
+resolution one take SAM's own computation (restricted to the window afterwards).
 """
 from typing import List, Sequence, Tuple
 
@@ -32,21 +34,23 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-#: Cost of one windowed output value relative to one value of ``F.interpolate``
-#: (measured on CPU); decides between the window path and the full-resolution path.
-WINDOW_COST_RATIO = 8.0
+#: Cost of one resized window value relative to one value of ``F.interpolate`` (measured
+#: on CPU); decides per object between the window path and the full-resolution path.
+WINDOW_COST_RATIO = 12.0
+#: Minimum side (low-resolution cells) of an upsampled window: PyTorch's CPU kernel rounds
+#: differently for outputs with height + width <= 128, i.e. windows of 16 + 16 cells.
+MIN_UPSAMPLE_CELLS = 17
 
 
 class Resize1d:
     """Source indices and weights of resizing one axis from ``in_size`` to ``out_size``.
 
-    Output ``i`` is ``w0[i] * x[idx0[i]] + w1[i] * x[idx1[i]]``, computed with the
-    formulas of PyTorch's bilinear kernels (``align_corners=False``):
-    ``src = max(scale * (i + 0.5) - 0.5, 0)`` rounded once to float32 (the fused
-    multiply-add of compiled kernels; exact in float64 here) with
-    ``scale = float32(in_size) / out_size``; equal sizes copy.
+    Output ``i`` is ``w0[i] * x[idx0[i]] + w1[i] * x[idx1[i]]``, with the formulas of
+    PyTorch's bilinear kernels (``align_corners=False``): ``src = max(scale * (i + 0.5)
+    - 0.5, 0)`` rounded once to float32 (the fused multiply-add of compiled kernels;
+    exact in float64 here), ``scale = float32(in_size) / out_size``; equal sizes copy.
     Indices and weights live on ``device``; the indices also on the host (``host_idx*``)
-    so that windows can be sliced without synchronising with the device.
+    so that windows are sliced without synchronising with the device.
     """
 
     def __init__(self, in_size: int, out_size: int, device: torch.device) -> None:
@@ -78,7 +82,7 @@ def fma(a: Tensor, b: Tensor, c: Tensor) -> Tensor:
     rounded twice (to float64, then float32), which differs from a true fused
     multiply-add only when the first rounding lands exactly on a float32 tie.
     """
-    return (a.double() * b.double() + c.double()).float()
+    return torch.addcmul(c.double(), a.double(), b.double()).float()
 
 
 def resize_window(src: Tensor, origin: Tuple[int, int], rows: Resize1d,
@@ -87,9 +91,9 @@ def resize_window(src: Tensor, origin: Tuple[int, int], rows: Resize1d,
     """Window ``row_range x col_range`` of the bilinear resize ``rows x cols`` of an image.
 
     ``src`` is the part of the source image starting at ``origin`` (row, col); it must
-    cover the source span of the window. The value is computed in the order of
-    PyTorch's CPU kernel: along a row ``t = fma(x0, w0, x1 * w1)``, then across rows
-    ``fma(t0, h0, t1 * h1)``. Returns ``(stop - start)`` rows by columns.
+    cover the source span of the window. Values are computed in the order of PyTorch's
+    CPU kernel: along a row ``t = fma(x0, w0, x1 * w1)``, then across rows
+    ``fma(t0, h0, t1 * h1)``. Returns ``(row_stop - row_start, col_stop - col_start)``.
     """
     (ys, ye), (xs, xe) = row_range, col_range
     r_lo, r_hi = rows.source_span(ys, ye)
@@ -100,6 +104,30 @@ def resize_window(src: Tensor, origin: Tuple[int, int], rows: Resize1d,
     r0, r1 = rows.idx0[ys:ye] - r_lo, rows.idx1[ys:ye] - r_lo
     return fma(along.index_select(0, r0), rows.w0[ys:ye, None],
                along.index_select(0, r1) * rows.w1[ys:ye, None])
+
+
+def upsample_window(logits: Tensor, cells: Sequence[Tuple[int, int]],
+                    window: Sequence[Tuple[int, int]], factor: int) -> Tensor:
+    """Window of ``F.interpolate(logits, scale_factor=factor)`` (bilinear, power-of-two
+    ``factor``).
+
+    ``logits`` is one ``(h, w)`` map; ``window`` the output ``[lo, hi)`` per axis and
+    ``cells`` the low-resolution ``[lo, hi)`` per axis that it reads. With an exact
+    scale the source offsets and weights repeat every ``factor`` outputs, so upsampling
+    just those cells gives the values of the full map bit for bit (the window's edge
+    clamping only touches outputs that read cells outside it). Each axis keeps at least
+    :data:`MIN_UPSAMPLE_CELLS` cells so that the same kernel runs as for the full map.
+    """
+    spans = []
+    for (lo, hi), size in zip(cells, logits.shape):
+        hi = min(max(hi, lo + MIN_UPSAMPLE_CELLS), size)
+        lo = max(min(lo, hi - MIN_UPSAMPLE_CELLS), 0)
+        spans.append((lo, hi))
+    (ra, rb), (ca, cb) = spans
+    up = F.interpolate(logits[None, None, ra:rb, ca:cb], ((rb - ra) * factor, (cb - ca) * factor),
+                       mode='bilinear', align_corners=False)[0, 0]
+    (ys, ye), (xs, xe) = window
+    return up[ys - ra * factor:ye - ra * factor, xs - ca * factor:xe - ca * factor]
 
 
 class _Axis:
@@ -127,6 +155,12 @@ class _Axis:
         hi = torch.searchsorted(self.support_lo, last, right=True)
         return torch.stack([lo, torch.maximum(hi, lo)], 1)
 
+    def spans(self, lo: int, hi: int) -> Tuple[Tuple[int, int], Tuple[int, int]]:
+        """Upsampled ``[lo, hi)`` and low-resolution ``[lo, hi)`` read by outputs
+        ``[lo, hi)``."""
+        mid = self.down.source_span(lo, hi)
+        return mid, self.up.source_span(*mid)
+
 
 def _tight_crop(mask: np.ndarray, x0: int, y0: int) -> Tuple[np.ndarray, Tuple[int, int]]:
     """The tight bounding window of ``mask`` (placed at ``(x0, y0)``) and its offset."""
@@ -149,8 +183,8 @@ def postprocess_masks_cropped(
     threshold`` (see the module docstring), at a cost that grows with the objects' size.
 
     Args:
-        logits: ``(N, 1, h, w)`` or ``(N, h, w)`` low-resolution mask logits (cast to
-            float32 first).
+        logits: ``(N, 1, h, h)`` or ``(N, h, h)`` low-resolution mask logits (cast to
+            float32 first); ``img_size / h`` must be a power of two (4 for SAM).
         input_size: ``(newh, neww)``, the image size after SAM's resize.
         original_size: ``(H, W)`` of the original image.
         img_size: side of SAM's square input (1024).
@@ -164,27 +198,32 @@ def postprocess_masks_cropped(
     if logits.dim() == 4:
         logits = logits.squeeze(1)
     logits = logits.float()
-    num, device = logits.shape[0], logits.device
+    num, lr_h, lr_w = logits.shape
+    factor = img_size // lr_h
+    if lr_h != lr_w or factor * lr_h != img_size or factor & (factor - 1):
+        raise ValueError(f'low-resolution masks {lr_h}x{lr_w} must be square and '
+                         f'{img_size} / {lr_h} a power of two')
     newh, neww = (int(v) for v in input_size)
     height, width = (int(v) for v in original_size)
-    rows = _Axis(logits.shape[1], img_size, newh, height, device)
-    cols = _Axis(logits.shape[2], img_size, neww, width, device)
+    rows = _Axis(lr_h, img_size, newh, height, logits.device)
+    cols = _Axis(lr_w, img_size, neww, width, logits.device)
     positive = logits > threshold
     windows = torch.cat([rows.windows(positive.any(2)), cols.windows(positive.any(1))], 1)
+    windows = windows.cpu().numpy().tolist()
     full_cost = img_size * img_size + height * width
     masks = []
-    for i, (ys, ye, xs, xe) in enumerate(windows.cpu().numpy().tolist()):
+    for i, (ys, ye, xs, xe) in enumerate(windows):
         if ye <= ys or xe <= xs:
             masks.append(None)
             continue
-        my_lo, my_hi = rows.down.source_span(ys, ye)
-        mx_lo, mx_hi = cols.down.source_span(xs, xe)
-        window_cost = (my_hi - my_lo) * (mx_hi - mx_lo) + (ye - ys) * (xe - xs)
-        if WINDOW_COST_RATIO * window_cost < full_cost:
-            mid = resize_window(logits[i], (0, 0), rows.up, (my_lo, my_hi), cols.up,
-                                (mx_lo, mx_hi))
-            values = resize_window(mid, (my_lo, mx_lo), rows.down, (ys, ye), cols.down,
-                                   (xs, xe))
+        (mid_rows, cell_rows), (mid_cols, cell_cols) = rows.spans(ys, ye), cols.spans(xs, xe)
+        cells = [max(hi - lo, MIN_UPSAMPLE_CELLS) * factor for lo, hi in (cell_rows, cell_cols)]
+        window_cost = cells[0] * cells[1] + WINDOW_COST_RATIO * (ye - ys) * (xe - xs)
+        if window_cost < full_cost:
+            mid = upsample_window(logits[i], (cell_rows, cell_cols), (mid_rows, mid_cols),
+                                  factor)
+            values = resize_window(mid, (mid_rows[0], mid_cols[0]), rows.down, (ys, ye),
+                                   cols.down, (xs, xe))
         else:  # SAM's own full-resolution computation
             values = F.interpolate(
                 logits[i][None, None], (img_size, img_size), mode='bilinear',
@@ -194,14 +233,14 @@ def postprocess_masks_cropped(
         masks.append(values > threshold)
     crops = [np.zeros((0, 0), dtype=bool) for _ in range(num)]
     offsets = np.zeros((num, 2), dtype=np.int64)
-    computed = [i for i, m in enumerate(masks) if m is not None]
+    computed = [i for i, mask in enumerate(masks) if mask is not None]
     if computed:  # one transfer for all masks
         flat = torch.cat([masks[i].reshape(-1) for i in computed]).cpu().numpy()
         start = 0
         for i in computed:
-            ys, ye, xs, xe = windows[i].tolist()
-            size = (ye - ys) * (xe - xs)
-            mask = flat[start:start + size].reshape(ye - ys, xe - xs)
-            start += size
-            crops[i], offsets[i] = _tight_crop(mask, xs, ys)
+            ys, ye, xs, xe = windows[i]
+            stop = start + (ye - ys) * (xe - xs)
+            crops[i], offsets[i] = _tight_crop(flat[start:stop].reshape(ye - ys, xe - xs),
+                                               xs, ys)
+            start = stop
     return crops, offsets

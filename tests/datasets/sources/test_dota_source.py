@@ -78,7 +78,8 @@ def test_optional_difficult_headers_and_spellings(files, dota_root):
     assert insts[0]['bbox'] == [10, 10, 30, 20]
 
 
-@pytest.mark.parametrize('version,ok', [('1.0', False), ('1.5', False), ('2.0', True)])
+@pytest.mark.parametrize('version,ok', [('1.0', False), ('1.5', False), ('2.0', True),
+                                        (1.0, False), (2.0, True)])
 def test_version_restricts_classes(files, dota_root, version, ok):
     files.write_dota(dota_root, 'v', ['10 10 30 10 30 20 10 20 plane 0',
                                 '10 10 30 10 30 20 10 20 helipad 0'])

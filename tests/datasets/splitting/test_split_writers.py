@@ -2,6 +2,7 @@
 import xml.etree.ElementTree as ET
 
 from mmsamrs.datasets.splitting import DOTAWriter, FAIR1MWriter
+from mmsamrs.datasets.splitting.writers import format_coord
 
 INSTANCES = [
     dict(qbox=[1, 2, 30.5, 2, 30.5, 40.25, 1, 40.25], class_name='ship', difficult=1),
@@ -18,6 +19,7 @@ def test_dota_lines_and_header():
         '10 10 20.123 10 20.123 20 10 20 harbor 0',
     ]
     assert DOTAWriter().dumps('x.png', 8, 8, 3, [], {}) == ''
+    assert format_coord(-1e-12) == '0' and format_coord(511.99951) == '512'
 
 
 def test_fair1m_xml_layout():

@@ -10,7 +10,8 @@ import shapely
 
 import mmsamrs.datasets.splitting.splitter as splitter_module
 from mmsamrs.datasets.sources import DOTADataset, FAIR1MDataset
-from mmsamrs.datasets.splitting import SplitRunner, crop_patch
+from mmsamrs.datasets.splitting import (SplitRunner, crop_patch, parse_patch_name,
+                                        patch_name)
 
 SPLIT_512 = dict(patch_size=512, overlap=100, min_inside=0.7)
 STARTS_X, STARTS_Y = (0, 412, 599), (0, 412, 670)  # P0706 is 1111 x 1182
@@ -32,6 +33,14 @@ def dota_split(realdata, tmp_path_factory):
     out = tmp_path_factory.mktemp('dota_512')
     report, path = SplitRunner(dota_cfg(realdata / 'dota'), str(out), SPLIT_512).run()
     return out, report, path
+
+
+def test_patch_names_round_trip():
+    assert patch_name('P0706', 1024, 87, 0) == 'P0706__1024__87___0'
+    assert parse_patch_name('P0706__1024__87___0') == ('P0706', 1024, 87, 0)
+    assert parse_patch_name(patch_name('a__b', 600, 0, 400)) == ('a__b', 600, 0, 400)
+    with pytest.raises(ValueError, match='not a patch name'):
+        parse_patch_name('P0706')
 
 
 def test_crop_patch_pads():
@@ -178,7 +187,7 @@ def test_fair1m_round_trip(tmp_path, keep_empty):
     assert [(i['class_name'], i['qbox']) for i in bottom] == [
         ('Small-Car', [100, 350, 180, 350, 180, 420, 100, 420])]
     for name, info in infos.items():
-        x, y = (int(v) for v in name.split('__')[2].split('___'))
+        _, _, x, y = parse_patch_name(name)
         patch = cv2.imread(info['img_path'])
         np.testing.assert_array_equal(patch, crop_patch(img, x, y, 600, 0))
         assert (not info['instances']) == (x == 400)
@@ -202,7 +211,8 @@ def two_scenes(realdata, tmp_path):
     for sub, suffix in (('images', '.png'), ('labelTxt', '.txt')):
         (root / sub).mkdir(parents=True)
         for img_id in 'AB':
-            shutil.copy(realdata / 'dota' / sub / f'P0706{suffix}', root / sub / f'{img_id}{suffix}')
+            shutil.copy(realdata / 'dota' / sub / f'P0706{suffix}',
+                        root / sub / f'{img_id}{suffix}')
     return root
 
 
@@ -235,15 +245,18 @@ def test_rerun_redoes_image_with_missing_marker_or_patch(two_scenes, tmp_path):
     out = tmp_path / 'out'
     SplitRunner(dota_cfg(two_scenes), str(out), SPLIT_512).run()
     before = output_files(out)
+    inode = (out / 'labelTxt/A__512__0___0.txt').stat().st_ino
     report, _ = SplitRunner(dota_cfg(two_scenes), str(out), SPLIT_512).run()
     assert report['images'] == dict(resumed=2, total=2)
+    assert report['patches'] == 18  # resumed images still count in the report
+    assert (out / 'labelTxt/A__512__0___0.txt').stat().st_ino == inode  # untouched
+    inode = (out / 'labelTxt/A__512__0___0.txt').stat().st_ino
     (out / '.split/done/A.json').unlink()
     (out / 'images/B__512__412___412.png').unlink()
-    stamp = (out / 'labelTxt/A__512__0___0.txt').stat().st_mtime_ns
     report, _ = SplitRunner(dota_cfg(two_scenes), str(out), SPLIT_512).run()
     assert report['images'] == dict(split=2, total=2)
     assert output_files(out) == before
-    assert (out / 'labelTxt/A__512__0___0.txt').stat().st_mtime_ns >= stamp
+    assert (out / 'labelTxt/A__512__0___0.txt').stat().st_ino != inode  # rewritten
 
 
 def test_other_settings_or_id_clash_refused(two_scenes, realdata, tmp_path):
@@ -270,3 +283,19 @@ def test_parallel_matches_serial(two_scenes, tmp_path):
 def test_source_without_writer_refused(realdata):
     with pytest.raises(ValueError, match='patch writers exist for'):
         SplitRunner(dict(type='DIORDataset', data_root=str(realdata / 'dior')), 'unused')
+
+
+def test_reader_problems_in_report(tmp_path):
+    root = tmp_path / 'src'
+    (root / 'images').mkdir(parents=True)
+    (root / 'labelTxt').mkdir()
+    cv2.imwrite(str(root / 'images/bad.png'), np.zeros((100, 100, 3), np.uint8))
+    (root / 'labelTxt/bad.txt').write_text(
+        '10 10 40 10 40 40 10 40 ship 0\n10 10 40 10 40 40 10 40 spaceship 0\n')
+    report, _ = SplitRunner(dict(dota_cfg(root), strict=False), str(tmp_path / 'out'),
+                            dict(patch_size=64, overlap=0)).run()
+    assert report['source']['report']['counts']['unknown_class'] == 1
+    (problem, ) = report['source']['report']['problems']
+    assert problem['line'] == 2 and 'spaceship' in problem['message']
+    # the good ship is split: whole in window (0, 0); only 4/30 of it in the others
+    assert report['patches'] == 1 and report['instances'] == 1

@@ -278,6 +278,24 @@ def test_masks_match_full_frame_recipe_out_of_image_quads():
                                   reference_mask_logits(quads, height, width))
 
 
+def test_rasterize_quads_uses_pixel_centres():
+    """The rasteriser behind the mask prompts (mmsamrs.structures.rasterize_quads)."""
+    def cols(x1, x2):
+        mask = rasterize_quads([x1, 10, x2, 10, x2, 20, x1, 20], (30, 30))[0]
+        return np.flatnonzero(mask.any(axis=0)).tolist()
+
+    assert cols(10, 20) == list(range(10, 20))  # centres 10.5 .. 19.5
+    assert cols(10.9, 20.1) == list(range(11, 20))  # 10.5 < 10.9, 20.5 > 20.1
+    assert cols(10.5, 11.5) == [10]  # left edge inclusive, right edge exclusive
+    assert cols(-5, 3) == [0, 1, 2]
+    left = rasterize_quads([0, 0, 10, 0, 10, 10, 0, 10], (20, 20))[0]
+    right = rasterize_quads([10, 0, 20, 0, 20, 10, 10, 10], (20, 20))[0]
+    assert left.sum() == right.sum() == 100 and not (left & right).any()
+    # the 30-degree 100 x 20 box covers its area to within the boundary pixels
+    quad = rotated_corners(400, 300, 100, 20, math.radians(30))
+    assert abs(rasterize_quads(quad, (H, W)).sum() - 2000) < 10
+
+
 # ---------------------------------------------------------------- edge cases
 
 
