@@ -85,9 +85,9 @@ class MultiHeadEncoderDecoder(EncoderDecoder):
     A set absent from a batch adds no loss term and its classifiers get no gradient (their
     ``.grad`` stays ``None``, so the optimizer leaves them untouched, as if the set did not
     exist in that step). Under DDP such parameters count as unused: set
-    ``find_unused_parameters=True`` in ``model_wrapper_cfg`` (above). A proportional sampler
-    that gives every set a slot in every batch never leaves a classifier unused, but the
-    flag keeps other samplers (and uneven last batches) from stopping the run.
+    ``find_unused_parameters=True`` in ``model_wrapper_cfg`` (above). With
+    ``ProportionalMultiSourceSampler`` every rank's batch holds every set, so no classifier
+    is ever unused; the flag keeps a run with any other sampler from failing.
 
     Prediction (``predict``/``val_step``/``test_step``): whole or slide inference as mmseg
     (``test_cfg.mode``); the trunk runs once per window over the (possibly mixed) batch and
@@ -135,10 +135,10 @@ class MultiHeadEncoderDecoder(EncoderDecoder):
             pretrained=pretrained,
             init_cfg=init_cfg)
         self.heads = heads
-        for head in self._heads():
+        for head in self._classifier_heads():
             head.conv_seg = SetClassifiers(head.conv_seg.in_channels, heads)
 
-    def _heads(self) -> List[BaseDecodeHead]:
+    def _classifier_heads(self) -> List[BaseDecodeHead]:
         """The decode head and the auxiliary heads, each with its own per-set classifiers."""
         if not self.with_auxiliary_head:
             return [self.decode_head]

@@ -54,7 +54,7 @@ def batch(names, seed: int = 0):
 
 
 def classifier_grads(model, name):
-    return [p.grad for head in model._heads() for p in head.conv_seg[name].parameters()]
+    return [p.grad for head in model._classifier_heads() for p in head.conv_seg[name].parameters()]
 
 
 MIXED = ['FAST', 'SOTA', 'FAST', 'SIOR', 'SOTA', 'FAST']  # interleaved sets
