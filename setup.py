@@ -37,6 +37,6 @@ setup(
         'pycocotools',
         'matplotlib',
     ],
-    extras_require={'tests': ['pytest', 'pytest-timeout']},
+    extras_require={'tests': ['pytest']},
     zip_safe=False,
 )

@@ -66,7 +66,7 @@ def model_cfg(args: argparse.Namespace) -> dict:
 
 
 def mixed_batch(args: argparse.Namespace) -> Batch:
-    """Random images and labels, set by set as ``ProportionalMultiSourceSampler`` gives them."""
+    """Random images and labels, set by set (as ``ProportionalMultiSourceSampler`` gives)."""
     gen = torch.Generator().manual_seed(0)
     names = [name for name, n in zip(SETS, args.batch) for _ in range(n)]
     inputs = torch.randn(len(names), 3, args.size, args.size, generator=gen)

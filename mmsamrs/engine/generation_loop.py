@@ -14,7 +14,7 @@ from mmengine.runner import TestLoop
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader
 
-from mmsamrs.generation import SAMRSLabelWriter, format_summary
+from mmsamrs.generation import QualityControl, SAMRSLabelWriter, format_summary
 from mmsamrs.generation.atomic import atomic_write_bytes
 from mmsamrs.registry import DATASETS, LOOPS
 
@@ -24,8 +24,9 @@ class GenerationLoop(TestLoop):
     """Generate SAMRS labels for every image of ``test_dataloader``, exactly once.
 
     Config: ``test_cfg = dict(type='GenerationLoop', out_dir=None, resume=False,
-    overlap_policy='small_on_top', write_empty=True)``, with ``test_evaluator = []`` (or
-    metrics that consume the model's outputs, such as the prompt study's).
+    overlap_policy='small_on_top', write_empty=True, quality=None)``, with
+    ``test_evaluator = []`` (or metrics that consume the model's outputs, such as the
+    prompt study's ``InstanceIoUMetric``).
 
     * Each image goes through the model once; its outputs are written by a
       :class:`~mmsamrs.generation.SAMRSLabelWriter` in background threads (PNG encoding and
@@ -47,6 +48,10 @@ class GenerationLoop(TestLoop):
         resume: skip images already finished in ``out_dir``.
         overlap_policy: ``'small_on_top'``, ``'score'`` or ``'last'`` (see the writer).
         write_empty: write an all-255 label PNG for images without objects.
+        quality: ``None``, or the arguments of
+            :class:`~mmsamrs.generation.QualityControl` (e.g. ``dict(min_score=0.5,
+            min_box_iou=0.5, max_outside=0.25, drop_flagged=False)``): measure and flag
+            every object in ``instances.json`` and the summary.
         write_workers: threads that encode and write outputs.
         max_pending: outputs waiting to be written before the loop waits for the writers.
     """
@@ -59,6 +64,7 @@ class GenerationLoop(TestLoop):
                  resume: bool = False,
                  overlap_policy: str = 'small_on_top',
                  write_empty: bool = True,
+                 quality: Optional[Dict] = None,
                  write_workers: int = 2,
                  max_pending: int = 16) -> None:
         if isinstance(dataloader, dict):
@@ -71,7 +77,8 @@ class GenerationLoop(TestLoop):
         self.writer = SAMRSLabelWriter(
             self.out_dir, classes=metainfo['classes'], palette=metainfo['palette'],
             overlap_policy=overlap_policy, write_empty=write_empty,
-            img_root=getattr(dataset, 'data_root', None) or None)
+            img_root=getattr(dataset, 'data_root', None) or None,
+            quality=None if quality is None else QualityControl(**quality))
         self.num_skipped = self._skip_finished(dataset, resume)
         self._save_source_report(dataset)
         super().__init__(runner, dataloader, evaluator)

@@ -27,6 +27,7 @@ from PIL import Image
 from .atomic import atomic_open, atomic_write_bytes, remove_stale_temp_files
 from .crops import Crop, clip_crop
 from .painting import IGNORE_INDEX, OVERLAP_POLICIES, paint_labels, paint_order
+from .quality import FLAG_NAMES, QualityControl, QualityMeasures
 from .rle import encode_crop
 
 DECIMALS = 4  # rounding of every float stored in JSON (boxes, angles, scores)
@@ -71,6 +72,10 @@ class SAMRSLabelWriter:
             written either way).
         img_root: directory the source image paths are made relative to for the COCO
             ``file_name``; ``None`` stores the base name.
+        quality: measure and flag every object (:class:`~mmsamrs.generation.quality.
+            QualityControl`): each annotation gets ``box_iou``, ``outside`` and ``flags``
+            (names of the failed checks), the summary counts flagged objects per class,
+            and with ``drop_flagged`` flagged objects are not painted.
 
     A result is a dict with ``img_id`` (the file stem), ``img_path``, ``ori_shape``
     ``(H, W)``, ``error`` (``None`` or a message), ``labels`` ``(N,)``, ``scores`` ``(N,)``
@@ -81,7 +86,8 @@ class SAMRSLabelWriter:
 
     def __init__(self, out_dir: str, classes: Sequence[str],
                  palette: Sequence[Sequence[int]], overlap_policy: str = 'small_on_top',
-                 write_empty: bool = True, img_root: Optional[str] = None) -> None:
+                 write_empty: bool = True, img_root: Optional[str] = None,
+                 quality: Optional[QualityControl] = None) -> None:
         if overlap_policy not in OVERLAP_POLICIES:
             raise ValueError(
                 f'overlap_policy must be one of {OVERLAP_POLICIES}, got {overlap_policy!r}')
@@ -95,6 +101,7 @@ class SAMRSLabelWriter:
         self.overlap_policy = overlap_policy
         self.write_empty = write_empty
         self.img_root = img_root
+        self.quality = quality
         for sub in (GRAY_DIR, COLOR_DIR, FRAGMENT_DIR, FAILURE_DIR):
             os.makedirs(os.path.join(out_dir, sub), exist_ok=True)
 
@@ -142,6 +149,9 @@ class SAMRSLabelWriter:
             raise ValueError(f'{stem}: labels outside [0, {len(self.classes) - 1}]: {labels}')
         crops = [clip_crop(m, o, (height, width)) for m, o in zip(result['mask_crops'], offsets)]
         areas = np.array([c.area for c in crops], dtype=np.int64)
+        quality = None if self.quality is None else self.quality.measure(crops, hboxes, scores)
+        if quality is not None and self.quality.drop_flagged:
+            keep = keep & ~quality.flagged
 
         if num or self.write_empty:
             order = paint_order(self.overlap_policy, areas, scores, keep)
@@ -157,7 +167,7 @@ class SAMRSLabelWriter:
             'annotations': [
                 self._annotation(i, int(labels[i]), crops[i], int(areas[i]), scores[i],
                                  hboxes[i], None if rboxes is None else rboxes[i],
-                                 bool(keep[i]), (height, width)) for i in range(num)
+                                 bool(keep[i]), (height, width), quality) for i in range(num)
             ],
         }
         atomic_write_bytes(self._path(FRAGMENT_DIR, stem, '.json'), dumps(fragment))
@@ -166,7 +176,8 @@ class SAMRSLabelWriter:
 
     def _annotation(self, index: int, label: int, crop: Crop, area: int, score: float,
                     hbox: np.ndarray, rbox: Optional[np.ndarray], painted: bool,
-                    shape: Tuple[int, int]) -> Dict[str, Any]:
+                    shape: Tuple[int, int],
+                    quality: Optional[QualityMeasures]) -> Dict[str, Any]:
         x1, y1, x2, y2 = (float(v) for v in hbox)
         ann = {
             'segmentation': encode_crop(crop, shape),
@@ -182,6 +193,10 @@ class SAMRSLabelWriter:
         }
         if rbox is not None:
             ann['rbox'] = _floats(rbox)
+        if quality is not None:
+            ann.update(box_iou=round(float(quality.box_iou[index]), DECIMALS),
+                       outside=round(float(quality.outside[index]), DECIMALS),
+                       flags=quality.flag_names(index))
         return ann
 
     def record_failure(self, img_id: str, img_path: str, message: str) -> None:
@@ -222,6 +237,8 @@ class SAMRSLabelWriter:
         stems = sorted(self.done_ids())
         instances = np.zeros(len(self.classes), dtype=np.int64)
         painted = np.zeros(len(self.classes), dtype=np.int64)
+        flagged = np.zeros(len(self.classes), dtype=np.int64)
+        flag_counts = dict.fromkeys(FLAG_NAMES, 0)
         empty_images = empty_masks = 0
         images = []
         ann_id = 0
@@ -238,6 +255,9 @@ class SAMRSLabelWriter:
                             + dumps(dict(ann, id=ann_id, image_id=image_id)))
                     instances[ann['category_id'] - 1] += 1
                     painted[ann['category_id'] - 1] += ann['painted']
+                    flagged[ann['category_id'] - 1] += bool(ann.get('flags'))
+                    for flag in ann.get('flags', ()):
+                        flag_counts[flag] += 1
                     empty_masks += ann['area'] == 0
             f.write(b'],"categories":' + dumps(self.categories())
                     + b',"images":' + dumps(images) + b'}\n')
@@ -257,9 +277,12 @@ class SAMRSLabelWriter:
             'images': {'done': len(stems), 'skipped': skipped, 'new': new,
                        'failed': len(failures), 'empty': empty_images},
             'instances': {'total': int(instances.sum()), 'painted': int(painted.sum()),
-                          'empty_masks': empty_masks},
+                          'empty_masks': empty_masks, 'flagged': int(flagged.sum()),
+                          'flags': flag_counts},
             'per_class': [{'label_index': i, 'name': name, 'instances': int(instances[i]),
-                           'painted': int(painted[i])} for i, name in enumerate(self.classes)],
+                           'painted': int(painted[i]), 'flagged': int(flagged[i])}
+                          for i, name in enumerate(self.classes)],
+            'quality': None if self.quality is None else self.quality.settings(),
             'failures': failures,
             'overlap_policy': self.overlap_policy,
             'elapsed_s': None if elapsed_s is None else round(elapsed_s, 3),
@@ -282,9 +305,16 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     if summary['elapsed_s'] is not None:
         lines.append(f"throughput: {summary['images_per_s']} images/s "
                      f"({img['new']} images in {summary['elapsed_s']} s)")
+    quality = summary.get('quality')
+    if quality is not None:
+        counts = ', '.join(f'{n} {k}' for k, n in ins['flags'].items())
+        lines.append(f"quality: {ins['flagged']} flagged ({counts}); "
+                     + ', '.join(f'{k}={v}' for k, v in quality.items()))
     width = max([len('class')] + [len(c['name']) for c in summary['per_class']])
-    lines.append(f"{'idx':>3}  {'class':<{width}}  {'instances':>9}  {'painted':>7}")
+    flagged = '  flagged' if quality is not None else ''
+    lines.append(f"{'idx':>3}  {'class':<{width}}  {'instances':>9}  {'painted':>7}{flagged}")
     lines += [f"{c['label_index']:>3}  {c['name']:<{width}}  {c['instances']:>9}  "
-              f"{c['painted']:>7}" for c in summary['per_class']]
+              f"{c['painted']:>7}" + (f"  {c['flagged']:>7}" if flagged else '')
+              for c in summary['per_class']]
     lines += [f"FAILED {f['img_path']}: {f['error']}" for f in summary['failures']]
     return '\n'.join(lines)

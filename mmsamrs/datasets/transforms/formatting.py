@@ -10,6 +10,8 @@ from mmsamrs.registry import TRANSFORMS
 
 #: Prompt arrays written by ``SAMPrompts`` (row ``i`` belongs to ``instances[i]``).
 PROMPT_KEYS = ('prompt_points', 'prompt_point_labels', 'prompt_boxes', 'prompt_masks')
+#: Ground-truth masks written by ``LoadInstanceMasks`` (kept as numpy, on the CPU).
+GT_MASK_KEYS = ('gt_mask_crops', 'gt_mask_offsets')
 
 
 @TRANSFORMS.register_module()
@@ -33,7 +35,9 @@ class PackSAMInputs(BaseTransform):
       ``prompt_masks`` float32 ``(N, 1, 256, 256)``), ``labels`` int64 ``(N,)``,
       ``hboxes`` float32 ``(N, 4)`` (each instance's ``bbox``), ``rboxes`` float32
       ``(N, 5)`` when every instance has an ``rbox`` (absent otherwise), and
-      ``instance_ids`` int64 ``(N,)``: each instance's index in annotation order.
+      ``instance_ids`` int64 ``(N,)``: each instance's index in annotation order; and,
+      when ``LoadInstanceMasks`` ran, ``gt_mask_crops`` (list of ``N`` boolean arrays) and
+      ``gt_mask_offsets`` int64 ``(N, 2)``, left as numpy so they stay on the CPU.
 
     Args:
         meta_keys: keys of ``results`` copied into the metainfo (all required).
@@ -62,9 +66,11 @@ class PackSAMInputs(BaseTransform):
         sample = BaseDataElement(metainfo=metainfo)
         instances = results['instances']
         num = len(instances)
-        for key in PROMPT_KEYS:
+        for key in PROMPT_KEYS + GT_MASK_KEYS:
             if key in results:
-                value = torch.from_numpy(np.ascontiguousarray(results[key]))
+                value = results[key]
+                if key in PROMPT_KEYS:
+                    value = torch.from_numpy(np.ascontiguousarray(value))
                 if len(value) != num:
                     raise ValueError(f'{name}: {key} has {len(value)} rows for {num} instances')
                 sample.set_data({key: value})

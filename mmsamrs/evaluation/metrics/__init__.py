@@ -1,4 +1,5 @@
 """Metrics of mmsamrs."""
+from .instance_iou import InstanceIoUMetric
 from .multi_set_iou import MultiSetIoUMetric
 
-__all__ = ['MultiSetIoUMetric']
+__all__ = ['InstanceIoUMetric', 'MultiSetIoUMetric']

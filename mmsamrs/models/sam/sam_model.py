@@ -133,16 +133,40 @@ class SAMGenerator(BaseModel):
     @torch.no_grad()
     def predict(self, inputs: Tensor, data_samples: List[BaseDataElement]) -> List[dict]:
         """Masks for every prompt of a preprocessed batch; one result dict per image."""
+        return self.decode(self.embed(inputs, data_samples), data_samples)
+
+    @torch.no_grad()
+    def embed(self, inputs: Tensor,
+              data_samples: List[BaseDataElement]) -> List[Optional[Tensor]]:
+        """Image embeddings of a preprocessed batch, one image-encoder pass for the batch.
+
+        ``None`` for samples whose image failed to load (``load_error``). The embeddings
+        can be decoded with several prompt sets of the same images (:meth:`decode`), which
+        is how the prompt study costs one encoder pass per image for all its settings.
+        """
         valid = [i for i, s in enumerate(data_samples) if s.metainfo.get('load_error') is None]
-        embeddings = {}
+        embeddings: List[Optional[Tensor]] = [None] * len(data_samples)
         if valid:
             with self.autocast(inputs.device):
                 encoded = self.sam.image_encoder(
                     inputs if len(valid) == len(inputs) else inputs[valid])
-            embeddings = dict(zip(valid, encoded))
+            for i, embedding in zip(valid, encoded):
+                embeddings[i] = embedding
+        return embeddings
+
+    @torch.no_grad()
+    def decode(self, embeddings: List[Optional[Tensor]],
+               data_samples: List[BaseDataElement]) -> List[dict]:
+        """One result dict per sample: its prompts decoded from its image's embedding.
+
+        ``embeddings`` come from :meth:`embed` for the same images (``None``: the image
+        failed to load, the result carries the error and no instances).
+        """
+        if len(embeddings) != len(data_samples):
+            raise ValueError(f'{len(embeddings)} embeddings for {len(data_samples)} samples')
         return [
-            self.segment(embeddings[i], sample) if i in embeddings else self.failed(sample)
-            for i, sample in enumerate(data_samples)
+            self.failed(sample) if embedding is None else self.segment(embedding, sample)
+            for embedding, sample in zip(embeddings, data_samples)
         ]
 
     @torch.no_grad()

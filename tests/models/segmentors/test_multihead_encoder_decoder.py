@@ -54,7 +54,8 @@ def batch(names, seed: int = 0):
 
 
 def classifier_grads(model, name):
-    return [p.grad for head in model._classifier_heads() for p in head.conv_seg[name].parameters()]
+    return [p.grad for head in model._classifier_heads()
+            for p in head.conv_seg[name].parameters()]
 
 
 MIXED = ['FAST', 'SOTA', 'FAST', 'SIOR', 'SOTA', 'FAST']  # interleaved sets
@@ -215,7 +216,7 @@ def test_bad_heads_are_refused(heads):
 
 
 def plain_model_for(model: MultiHeadEncoderDecoder, name: str) -> EncoderDecoder:
-    """A plain mmseg EncoderDecoder for set ``name``, strictly loaded from ``model``'s export."""
+    """A plain EncoderDecoder for set ``name``, strictly loaded from ``model``'s export."""
     plain = EncoderDecoder(
         backbone=copy.deepcopy(BACKBONE), decode_head=dict(DECODE, num_classes=HEADS[name]),
         auxiliary_head=dict(AUX, num_classes=HEADS[name]), test_cfg=model.test_cfg)

@@ -1,0 +1,795 @@
+"""SAMRS label generation, end to end: ours against the official-style SAM loop.
+
+Both variants take the same images, the same detection boxes (read by the same mmsamrs
+source reader) and the same SAM weights, and write a label PNG, a colour PNG per image and
+a COCO JSON per run:
+
+* ``ours``: the product itself. For each source (DIOR, DOTA) a config inheriting
+  ``configs/gen/<source>_hbox.py`` is run through mmengine's ``Runner`` and mmsamrs'
+  ``GenerationLoop``: dataset -> pipeline (``LoadImageOrRecordError``, ``SAMPrompts``,
+  ``PackSAMInputs``) in dataloader workers -> ``SAMDataPreprocessor`` -> ``SAMGenerator``
+  (batched image encoder, chunked prompt decoder, cropped post-processing) ->
+  ``SAMRSLabelWriter`` in background threads -> ``instances.json``. Only the config's
+  data root, model size/weights/precision and (optionally) batch size, workers and prompt
+  chunk are overridden; the overlap policy is set to ``'last'`` (annotation order, as the
+  public release and the official loop below) so that the label maps are comparable.
+* ``official``: the loop of the official SAMRS/SAM scripts: per image ``cv2.imread``,
+  ``SamPredictor.set_image`` (PIL resize, one image per encoder pass), then
+  ``predict_torch`` on chunks of 20 boxes (``predictor.transform.apply_boxes_torch``;
+  ``multimask_output=False``; masks post-processed to full resolution by SAM), each mask
+  painted into the label map in a Python loop and RLE-encoded with pycocotools on the
+  full mask; PNGs written per image, one JSON at the end.
+
+Each variant runs in its own subprocess (a fair peak RSS; ``ru_maxrss`` of the process and,
+for ours, of its dataloader workers; ``torch.cuda.max_memory_allocated`` on a GPU). Stage
+times come from timers that this script wraps around library functions and methods (no
+library code is changed); a stage's time is *exclusive* (time of nested timed stages is
+subtracted) and summed over every process and thread, so for ours, whose loading runs in
+dataloader workers and whose painting/encoding/writing runs in writer threads in parallel
+with SAM, the stage times add up to more than the wall time. Setup (building the model,
+reading annotations, Runner construction) and one warm-up SAM call are not timed.
+
+Finally the outputs are compared: per-instance mask IoU (pycocotools, on the RLEs of the two
+``instances.json``) and the agreement of the label maps. They are not bit-identical: the
+official ``set_image`` resizes the image with PIL on ``uint8`` while ours resizes on the
+device with ``torch`` (bilinear, antialias, float), so the image embeddings differ slightly.
+
+Usage::
+
+    python benchmarks/generation.py                      # tiny random SAM on CPU, ~5 min
+    python benchmarks/generation.py --arch vit_h --checkpoint sam_vit_h_4b8939.pth \\
+        --device cuda --precision bf16 --batch-size 4
+    python benchmarks/generation.py --images ../shared/realdata/dior/JPEGImages/00001.jpg
+
+Images (``--images``) are DOTA-layout (``<root>/images/X.png`` + ``<root>/labelTxt/X.txt``)
+or DIOR-layout (``<root>/JPEGImages/X.jpg`` + ``<root>/Annotations/<Horizontal|Oriented>
+Bounding Boxes/X.xml``) files. By default: DIOR ``00001.jpg`` (1 box), DOTA ``P0706.png``
+(1111x1182, 536 boxes) and ``--crops 3`` crops of P0706 written as DOTA files (dozens of
+boxes each). Without ``--checkpoint`` SAM gets random weights (seed 0) saved once to a
+temporary file that both variants load. ``--arch tiny`` is SAM with a tiny image encoder
+(embed 64, depth 2); everything else is SAM's.
+"""
+import argparse
+import functools
+import io
+import json
+import os
+import os.path as osp
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+REALDATA = Path(os.environ.get('MMSAMRS_REALDATA', REPO.parent / 'shared' / 'realdata'))
+TINY_ARCH = dict(embed_dim=64, depth=2, num_heads=2, global_attn_indexes=(1, ))
+ARCHS = ('tiny', 'vit_b', 'vit_l', 'vit_h')
+#: Crops of P0706 (name: x0, y0, side, at most this many objects lying inside).
+P0706_CROPS = [('P0706_c0', 380, 220, 256, 24), ('P0706_c1', 704, 256, 256, 32),
+               ('P0706_c2', 576, 128, 320, 40), ('P0706_c3', 512, 640, 320, 40)]
+GEN_CONFIGS = dict(dota='dota_hbox.py', dior='dior_hbox.py')
+DIOR_ANN_DIRS = ('Horizontal Bounding Boxes', 'Oriented Bounding Boxes')
+
+#: Stages of the table, in order: key, label.
+STAGES = [
+    ('load', 'loading (read + decode image)'),
+    ('prompts', 'prompts (boxes to SAM frame, packing)'),
+    ('preprocess', 'preprocess (resize, normalise, pad)'),
+    ('encoder', 'image encoder'),
+    ('decoder', 'prompt encoder + mask decoder'),
+    ('postprocess', 'post-processing (logits to masks)'),
+    ('model_other', 'other model-step work'),
+    ('paint', 'merging / painting the label map'),
+    ('rle', 'RLE encoding'),
+    ('png', 'PNG encoding'),
+    ('file_io', 'file writes (PNG, per-image JSON)'),
+    ('write_other', 'other writer work (crops, areas, JSON records)'),
+    ('merge', 'final merge (instances.json)'),
+]
+
+
+# --------------------------------------------------------------------------- timing
+class StageTimer:
+    """Exclusive per-stage times over all threads of this process and its forked children.
+
+    :meth:`wrap` replaces ``owner.name`` by a timed version. A timed call nested in another
+    one is subtracted from the outer stage (exclusive times). Calls in forked processes
+    (dataloader workers) append their times to ``<log_dir>/<pid>.tsv`` and :meth:`totals`
+    adds them up.
+    """
+
+    def __init__(self, log_dir: str, cuda_sync: bool = False) -> None:
+        self.log_dir = log_dir
+        self.cuda_sync = cuda_sync
+        self.enabled = True
+        self.main_pid = os.getpid()
+        self.lock = threading.Lock()
+        self.local = threading.local()
+        self.exclusive: Dict[str, float] = defaultdict(float)
+        self.inclusive: Dict[str, float] = defaultdict(float)
+        os.makedirs(log_dir, exist_ok=True)
+
+    def add(self, stage: str, exclusive: float, inclusive: float) -> None:
+        if os.getpid() != self.main_pid:
+            with open(osp.join(self.log_dir, f'{os.getpid()}.tsv'), 'a') as f:
+                f.write(f'{stage}\t{exclusive!r}\t{inclusive!r}\n')
+            return
+        with self.lock:
+            self.exclusive[stage] += exclusive
+            self.inclusive[stage] += inclusive
+
+    def _sync(self) -> None:
+        if self.cuda_sync:
+            import torch
+            torch.cuda.synchronize()
+
+    def timed(self, fn: Callable, stage: str, sync: bool = False) -> Callable:
+        """``fn`` timed as ``stage`` (``sync``: synchronise CUDA around it)."""
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if not self.enabled:
+                return fn(*args, **kwargs)
+            stack = self.local.__dict__.setdefault('stack', [])
+            if sync:
+                self._sync()
+            stack.append(0.0)
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if sync:
+                    self._sync()
+                elapsed = time.perf_counter() - start
+                nested = stack.pop()
+                if stack:
+                    stack[-1] += elapsed
+                self.add(stage, elapsed - nested, elapsed)
+
+        return wrapper
+
+    def wrap(self, owner, name: str, stage: str, sync: bool = False) -> None:
+        setattr(owner, name, self.timed(getattr(owner, name), stage, sync))
+
+    def section(self, stage: str, sync: bool = False):
+        """Context manager timing a block as ``stage``."""
+        timer = self
+
+        class _Section:
+            def __enter__(self):
+                stack = timer.local.__dict__.setdefault('stack', [])
+                if sync:
+                    timer._sync()
+                stack.append(0.0)
+                self.start = time.perf_counter()
+
+            def __exit__(self, *exc):
+                if sync:
+                    timer._sync()
+                elapsed = time.perf_counter() - self.start
+                stack = timer.local.stack
+                nested = stack.pop()
+                if stack:
+                    stack[-1] += elapsed
+                if timer.enabled:
+                    timer.add(stage, elapsed - nested, elapsed)
+                return False
+
+        return _Section()
+
+    def totals(self) -> Tuple[Dict[str, float], Dict[str, float]]:
+        exclusive, inclusive = defaultdict(float, self.exclusive), defaultdict(
+            float, self.inclusive)
+        for name in os.listdir(self.log_dir):
+            with open(osp.join(self.log_dir, name)) as f:
+                for line in f:
+                    stage, exc, inc = line.split('\t')
+                    exclusive[stage] += float(exc)
+                    inclusive[stage] += float(inc)
+        return dict(exclusive), dict(inclusive)
+
+
+def rss_now_mib() -> float:
+    """Resident set size of this process now (MiB)."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) / 1024
+    return float('nan')
+
+
+def memory_report(device: str) -> dict:
+    """Peak RSS of this process and of its (joined) children, peak CUDA memory (MiB)."""
+    import torch
+    scale = 1024 if platform.system() == 'Linux' else 1024 * 1024  # ru_maxrss units
+    report = dict(
+        rss_peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale,
+        rss_children_peak_mib=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / scale)
+    if device == 'cuda':
+        report['cuda_peak_mib'] = torch.cuda.max_memory_allocated() / 2**20
+    return report
+
+
+# --------------------------------------------------------------------------- SAM helpers
+def build_arch(arch: str):
+    """SAM with random weights via segment_anything's builders (``tiny``: small encoder)."""
+    from segment_anything.build_sam import _build_sam, sam_model_registry
+    if arch == 'tiny':
+        return _build_sam(encoder_embed_dim=TINY_ARCH['embed_dim'],
+                          encoder_depth=TINY_ARCH['depth'],
+                          encoder_num_heads=TINY_ARCH['num_heads'],
+                          encoder_global_attn_indexes=list(TINY_ARCH['global_attn_indexes']))
+    return sam_model_registry[arch]()
+
+
+def autocast(device: str, precision: str):
+    import contextlib
+
+    import torch
+    dtype = dict(fp16=torch.float16, bf16=torch.bfloat16).get(precision)
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device, dtype=dtype)
+
+
+def warm_up(sam, device: str, precision: str, batch: int = 1) -> None:
+    """One untimed encoder pass and one decoder call (kernel selection, allocator)."""
+    import torch
+    size = sam.image_encoder.img_size
+    with torch.no_grad(), autocast(device, precision):
+        emb = sam.image_encoder(torch.zeros(batch, 3, size, size, device=device))
+        box = torch.tensor([[100., 100., 300., 300.]], device=device)
+        sparse, dense = sam.prompt_encoder(points=None, boxes=box, masks=None)
+        sam.mask_decoder(image_embeddings=emb[:1], image_pe=sam.prompt_encoder.get_dense_pe(),
+                         sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense,
+                         multimask_output=False)
+    if device == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def instrument_model(timer: StageTimer, sync: bool) -> None:
+    """Time SAM's own modules (the same classes in both variants)."""
+    from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncoder
+    timer.wrap(ImageEncoderViT, 'forward', 'encoder', sync)
+    timer.wrap(PromptEncoder, 'forward', 'decoder', sync)
+    timer.wrap(MaskDecoder, 'forward', 'decoder', sync)
+
+
+# --------------------------------------------------------------------------- data
+def source_of(image: Path) -> Tuple[str, Path, Path]:
+    """``(source, data root, annotation file)`` of an image in DOTA or DIOR layout."""
+    root = image.parent.parent
+    if image.parent.name == 'images':
+        ann = root / 'labelTxt' / (image.stem + '.txt')
+        if ann.is_file():
+            return 'dota', root, ann
+    if image.parent.name == 'JPEGImages':
+        for sub in DIOR_ANN_DIRS:
+            ann = root / 'Annotations' / sub / (image.stem + '.xml')
+            if ann.is_file():
+                return 'dior', root, ann
+    raise FileNotFoundError(
+        f'{image}: no annotation found; expected DOTA layout (<root>/images/X.png with '
+        f'<root>/labelTxt/X.txt) or DIOR layout (<root>/JPEGImages/X.jpg with '
+        f'<root>/Annotations/{{{"|".join(DIOR_ANN_DIRS)}}}/X.xml)')
+
+
+def write_crops(p0706: Path, root: Path, crops) -> None:
+    """Crops of P0706 as DOTA files, with the objects that lie inside each crop."""
+    from PIL import Image
+    image = Image.open(p0706).convert('RGB')
+    ann = p0706.parent.parent / 'labelTxt' / (p0706.stem + '.txt')
+    lines = [line for line in ann.read_text().splitlines()[2:] if line.strip()]
+    for name, x0, y0, size, max_objects in crops:
+        image.crop((x0, y0, x0 + size, y0 + size)).save(root / 'images' / f'{name}.png')
+        kept = []
+        for line in lines:
+            fields = line.split()
+            xy = np.array(fields[:8], dtype=float).reshape(4, 2) - (x0, y0)
+            if xy.min() >= 0 and xy.max() < size and len(kept) < max_objects:
+                kept.append(' '.join(f'{v:g}' for v in xy.ravel()) + ' '
+                            + ' '.join(fields[8:]))
+        (root / 'labelTxt' / f'{name}.txt').write_text('\n'.join(kept) + '\n')
+
+
+def prepare_data(images: List[Path], num_crops: int, data_dir: Path) -> List[dict]:
+    """One data root per source under ``data_dir`` (links to the images and annotations,
+    crops written); returns the groups with their dataset overrides."""
+    groups: Dict[str, dict] = {}
+    for image in images:
+        source, _, ann = source_of(image)
+        root = data_dir / source
+        if source == 'dota':
+            img_sub, ann_sub = 'images', 'labelTxt'
+            overrides = dict(data_root=str(root), version='1.0')
+        else:
+            img_sub, ann_sub = 'JPEGImages', f'Annotations/{ann.parent.name}'
+            overrides = dict(data_root=str(root),
+                             data_prefix=dict(img_path=img_sub, ann_path=ann_sub))
+        (root / img_sub).mkdir(parents=True, exist_ok=True)
+        (root / ann_sub).mkdir(parents=True, exist_ok=True)
+        for src, sub in ((image, img_sub), (ann, ann_sub)):
+            link = root / sub / src.name
+            if not link.exists():
+                link.symlink_to(src.resolve())
+        groups.setdefault(source, dict(name=source, dataset=overrides))
+    if num_crops:
+        p0706 = REALDATA / 'dota' / 'images' / 'P0706.png'
+        root = data_dir / 'dota'
+        for sub in ('images', 'labelTxt'):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        write_crops(p0706, root, P0706_CROPS[:num_crops])
+        groups.setdefault('dota', dict(name='dota',
+                                       dataset=dict(data_root=str(root), version='1.0')))
+    return [groups[k] for k in sorted(groups)]
+
+
+def group_config(spec: dict, group: dict, path: Path) -> Path:
+    """A generation config for one source: ``configs/gen/<source>_hbox.py`` + overrides."""
+    model = dict(checkpoint=spec['checkpoint'], precision=spec['precision'])
+    if spec['chunk']:
+        model['prompt_chunk_size'] = spec['chunk']
+    arch = (f"dict(_delete_=True, **{TINY_ARCH!r})" if spec['arch'] == 'tiny'
+            else repr(spec['arch']))
+    loader = {}
+    if spec['batch_size']:
+        loader['batch_size'] = spec['batch_size']
+    if spec['workers'] is not None:
+        loader['num_workers'] = spec['workers']
+    path.write_text(
+        f"_base_ = [{str(REPO / 'configs' / 'gen' / GEN_CONFIGS[group['name']])!r}]\n"
+        f"model = dict(arch={arch}, **{model!r})\n"
+        f"test_dataloader = dict(dataset=dict(**{group['dataset']!r}), **{loader!r})\n"
+        "test_cfg = dict(overlap_policy='last')\n"
+        "randomness = dict(seed=0)\n"
+        "log_level = 'WARNING'\n")
+    return path
+
+
+# --------------------------------------------------------------------------- variants
+def run_ours(spec: dict, timer: StageTimer) -> dict:
+    """The product: Runner + GenerationLoop from a config, one run per source group."""
+    import mmsamrs  # noqa: F401  (compatibility fixes first)
+    import torch
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from mmsamrs.datasets.transforms import (LoadImageOrRecordError, PackSAMInputs,
+                                             SAMPrompts)
+    from mmsamrs.engine import GenerationLoop
+    from mmsamrs.generation import SAMRSLabelWriter
+    from mmsamrs.generation import label_writer
+    from mmsamrs.models.sam import SAMDataPreprocessor, sam_model
+
+    sync = spec['device'] == 'cuda'
+    instrument_model(timer, sync)
+    timer.wrap(LoadImageOrRecordError, 'transform', 'load')
+    timer.wrap(SAMPrompts, 'transform', 'prompts')
+    timer.wrap(PackSAMInputs, 'transform', 'prompts')
+    timer.wrap(SAMDataPreprocessor, 'forward', 'preprocess', sync)
+    timer.wrap(sam_model, 'postprocess_masks_cropped', 'postprocess', sync)
+    timer.wrap(GenerationLoop, 'run_iter', 'model_other')
+    timer.wrap(GenerationLoop, 'run', 'loop')
+    timer.wrap(label_writer, 'paint_order', 'paint')
+    timer.wrap(label_writer, 'paint_labels', 'paint')
+    timer.wrap(label_writer, 'encode_crop', 'rle')
+    timer.wrap(label_writer, 'encode_png', 'png')
+    timer.wrap(label_writer, 'atomic_write_bytes', 'file_io')
+    timer.wrap(SAMRSLabelWriter, 'write', 'write_other')
+    timer.wrap(SAMRSLabelWriter, 'finalize', 'merge')
+
+    setup = 0.0
+    outputs = {}
+    for group in spec['groups']:
+        start = time.perf_counter()
+        timer.enabled = False
+        cfg_path = group_config(spec, group, Path(spec['tmp']) / f"bench_{group['name']}.py")
+        cfg = Config.fromfile(str(cfg_path))
+        cfg.work_dir = outputs[group['name']] = osp.join(spec['out'], group['name'])
+        cfg.launcher = 'none'
+        runner = Runner.from_cfg(cfg)
+        warm_up(runner.model.sam, spec['device'], spec['precision'], batch=1)
+        timer.enabled = True
+        loop_before = timer.inclusive.get('loop', 0.0)
+        runner.test()
+        setup += time.perf_counter() - start - (timer.inclusive['loop'] - loop_before)
+        del runner
+    exclusive, inclusive = timer.totals()
+    wall = inclusive.pop('loop')
+    # main thread inside GenerationLoop.run but in no timed stage (a model step, the final
+    # merge, loading when there are no workers): waiting for the dataloader and, when the
+    # queue of results is full and at the end, for the writer threads
+    exclusive['wait'] = exclusive.pop('loop')
+    return dict(wall_s=wall, setup_s=setup, stages=exclusive, outputs=outputs,
+                torch_threads=torch.get_num_threads())
+
+
+def run_official(spec: dict, timer: StageTimer) -> dict:
+    """The official-style loop: SamPredictor one image at a time, 20 boxes per call."""
+    import mmsamrs  # noqa: F401  (the CPU torchvision fix that segment_anything needs here)
+    import cv2
+    import torch
+    from mmengine.config import Config
+    from PIL import Image
+    from pycocotools import mask as mask_utils
+    from segment_anything import SamPredictor
+
+    from mmsamrs.registry import DATASETS
+
+    device, precision, chunk = spec['device'], spec['precision'], spec['official_chunk']
+    sync = device == 'cuda'
+    instrument_model(timer, sync)
+    timer.wrap(SamPredictor, 'set_image', 'preprocess', sync)  # minus the encoder (nested)
+    timer.wrap(SamPredictor, 'predict_torch', 'postprocess', sync)  # minus the decoder
+
+    start = time.perf_counter()
+    timer.enabled = False
+    sam = build_arch(spec['arch'])
+    sam.load_state_dict(torch.load(spec['checkpoint'], map_location='cpu'))
+    sam.to(device).eval()
+    predictor = SamPredictor(sam)
+    datasets = []
+    for group in spec['groups']:
+        cfg_path = group_config(spec, group, Path(spec['tmp']) / f"off_{group['name']}.py")
+        dataset_cfg = Config.fromfile(str(cfg_path)).test_dataloader.dataset
+        dataset_cfg.pipeline = []
+        dataset = DATASETS.build(dataset_cfg)
+        datasets.append((group['name'], dataset))
+    warm_up(sam, device, precision)
+    timer.enabled = True
+    setup = time.perf_counter() - start
+
+    outputs = {}
+    wall = 0.0
+    for name, dataset in datasets:
+        out = outputs[name] = osp.join(spec['out'], name)
+        for sub in ('gray', 'color'):
+            os.makedirs(osp.join(out, sub), exist_ok=True)
+        palette = np.zeros((256, 3), np.uint8)
+        palette[:len(dataset.metainfo['classes'])] = dataset.metainfo['palette']
+        classes = dataset.metainfo['classes']
+        images, annotations = [], []
+        start = time.perf_counter()
+        for index in range(len(dataset)):
+            info = dataset.get_data_info(index)
+            with timer.section('load'):
+                image = cv2.cvtColor(cv2.imread(info['img_path']), cv2.COLOR_BGR2RGB)
+            height, width = image.shape[:2]
+            with autocast(device, precision), torch.no_grad():
+                predictor.set_image(image)
+            instances = info['instances']
+            boxes = np.array([inst['bbox'] for inst in instances], np.float32).reshape(-1, 4)
+            labels = [inst['bbox_label'] for inst in instances]
+            label_map = np.full((height, width), 255, np.uint8)
+            image_id = len(images) + 1
+            for first in range(0, len(boxes), chunk):
+                with timer.section('prompts', sync):
+                    prompt = predictor.transform.apply_boxes_torch(
+                        torch.as_tensor(boxes[first:first + chunk], device=device),
+                        (height, width))
+                with autocast(device, precision), torch.no_grad():
+                    masks, scores, _ = predictor.predict_torch(
+                        point_coords=None, point_labels=None, boxes=prompt,
+                        multimask_output=False)
+                with timer.section('postprocess', sync):
+                    masks = masks[:, 0].cpu().numpy()
+                    scores = scores[:, 0].float().cpu().numpy()
+                for j, mask in enumerate(masks):
+                    k = first + j
+                    with timer.section('paint'):
+                        label_map[mask] = labels[k]
+                    with timer.section('rle'):
+                        rle = mask_utils.encode(np.asfortranarray(mask))
+                        area = int(mask_utils.area(rle))
+                        mask_bbox = [int(v) for v in mask_utils.toBbox(rle)]
+                        rle['counts'] = rle['counts'].decode('ascii')
+                    x1, y1, x2, y2 = (float(v) for v in instances[k]['bbox'])
+                    annotations.append(dict(
+                        id=len(annotations) + 1, image_id=image_id, segmentation=rle,
+                        area=area, bbox=[x1, y1, x2 - x1, y2 - y1], mask_bbox=mask_bbox,
+                        category_id=labels[k] + 1, category_name=classes[labels[k]],
+                        score=round(float(scores[j]), 4), iscrowd=0, source_index=k))
+            stem = info['img_id']
+            images.append(dict(id=image_id, stem=stem, file_name=osp.basename(
+                info['img_path']), height=height, width=width))
+            with timer.section('png'):
+                encoded = {}
+                for sub, pal in (('gray', None), ('color', palette)):
+                    png = Image.fromarray(label_map)
+                    if pal is not None:
+                        png.putpalette(pal.tobytes())
+                    buf = io.BytesIO()
+                    png.save(buf, format='PNG')
+                    encoded[sub] = buf.getvalue()
+            with timer.section('file_io'):
+                for sub, data in encoded.items():
+                    with open(osp.join(out, sub, stem + '.png'), 'wb') as f:
+                        f.write(data)
+        with timer.section('merge'):
+            coco = dict(images=images, annotations=annotations,
+                        categories=[dict(id=i + 1, name=c) for i, c in enumerate(classes)])
+            with open(osp.join(out, 'instances.json'), 'w') as f:
+                json.dump(coco, f)
+        wall += time.perf_counter() - start
+    exclusive, _ = timer.totals()
+    return dict(wall_s=wall, setup_s=setup, stages=exclusive, outputs=outputs,
+                torch_threads=torch.get_num_threads())
+
+
+def variant_main(variant: str, spec_path: str) -> None:
+    """Entry of a variant's subprocess: run it, write its result JSON."""
+    with open(spec_path) as f:
+        spec = json.load(f)
+    timer = StageTimer(osp.join(spec['tmp'], f'timings_{variant}'),
+                       cuda_sync=spec['device'] == 'cuda')
+    runner = run_ours if variant == 'ours' else run_official
+    result = runner(spec, timer)
+    result['rss_at_end_mib'] = rss_now_mib()
+    result.update(memory_report(spec['device']))
+    with open(osp.join(spec['tmp'], f'result_{variant}.json'), 'w') as f:
+        json.dump(result, f)
+
+
+# --------------------------------------------------------------------------- comparison
+def compare_outputs(ours: Dict[str, str], official: Dict[str, str]) -> dict:
+    """Per-instance mask IoU and label-map agreement of the two variants' outputs."""
+    from PIL import Image
+    from pycocotools import mask as mask_utils
+    ious, score_diffs, pixels, agree = [], [], 0, 0
+    inter, union = defaultdict(int), defaultdict(int)
+    images = boxes = 0
+    for name in sorted(ours):
+        with open(osp.join(ours[name], 'instances.json')) as f:
+            a = json.load(f)
+        with open(osp.join(official[name], 'instances.json')) as f:
+            b = json.load(f)
+        stems_a = {img['id']: img['stem'] for img in a['images']}
+        stems_b = {img['id']: img['stem'] for img in b['images']}
+        if sorted(stems_a.values()) != sorted(stems_b.values()):
+            raise AssertionError(f'{name}: different images {stems_a} vs {stems_b}')
+        anns_b = {(stems_b[x['image_id']], x['source_index']): x for x in b['annotations']}
+        if len(anns_b) != len(a['annotations']):
+            raise AssertionError(f'{name}: {len(a["annotations"])} instances (ours) vs '
+                                 f'{len(anns_b)} (official)')
+        for x in a['annotations']:
+            y = anns_b[(stems_a[x['image_id']], x['source_index'])]
+            if x['category_id'] != y['category_id']:
+                raise AssertionError(f'{name}: class differs for {x["source_index"]}')
+            if x['area'] == 0 and y['area'] == 0:
+                ious.append(1.0)
+            else:
+                ious.append(float(mask_utils.iou([x['segmentation']], [y['segmentation']],
+                                                 [0])[0, 0]))
+            score_diffs.append(abs(x['score'] - y['score']))
+        for stem in stems_a.values():
+            ga = np.array(Image.open(osp.join(ours[name], 'gray', stem + '.png')))
+            gb = np.array(Image.open(osp.join(official[name], 'gray', stem + '.png')))
+            pixels += ga.size
+            agree += int((ga == gb).sum())
+            for value in np.union1d(np.unique(ga), np.unique(gb)):
+                if value == 255:
+                    continue
+                inter[(name, value)] += int(((ga == value) & (gb == value)).sum())
+                union[(name, value)] += int(((ga == value) | (gb == value)).sum())
+        images += len(stems_a)
+        boxes += len(a['annotations'])
+    ious = np.array(ious) if ious else np.ones(1)
+    class_iou = [inter[k] / union[k] for k in union if union[k]]
+    return dict(
+        images=images, instances=boxes, mean_iou=float(ious.mean()),
+        min_iou=float(ious.min()), identical=float((ious == 1).mean()),
+        above_099=float((ious >= 0.99).mean()), above_09=float((ious >= 0.9).mean()),
+        max_score_diff=float(max(score_diffs, default=0.0)),
+        pixel_agreement=agree / max(pixels, 1),
+        label_miou=float(np.mean(class_iou)) if class_iou else 1.0)
+
+
+# --------------------------------------------------------------------------- report
+def fmt(value: Optional[float], digits: int = 2) -> str:
+    return '—' if value is None else f'{value:.{digits}f}'
+
+
+def ratio(num: Optional[float], den: Optional[float]) -> str:
+    if num is None or den is None or den <= 0 or num <= 0:
+        return '—'
+    return f'{num / den:.2f}x'
+
+
+def format_table(spec: dict, res: Dict[str, dict], cmp: dict) -> str:
+    """The Markdown report: totals, memory, stages, agreement."""
+    ours, off = res['ours'], res['official']
+    n_img, n_box = cmp['images'], cmp['instances']
+    arch = 'tiny (embed 64, depth 2)' if spec['arch'] == 'tiny' else spec['arch']
+    weights = (f"checkpoint {osp.basename(spec['user_checkpoint'])}" if
+               spec['user_checkpoint'] else 'random weights (seed 0)')
+    lines = [
+        f"SAM {arch}, {weights}; device {spec['device']}, {spec['precision']}; "
+        f"{n_img} images, {n_box} boxes; ours: batch {spec['batch_size'] or 'config (2)'}, "
+        f"workers {spec['workers'] if spec['workers'] is not None else 'config (2)'}, "
+        f"prompt chunk {spec['chunk'] or 'config (64)'}; official: 1 image, "
+        f"{spec['official_chunk']} boxes per call; torch threads {ours['torch_threads']}; "
+        f"load average before {spec['load_before']}, after {spec['load_after']}.",
+        '',
+        '| | ours | official-style | ours vs official |',
+        '|---|---:|---:|---:|',
+        f"| wall time, end to end (s) | {fmt(ours['wall_s'])} | {fmt(off['wall_s'])} | "
+        f"{ratio(off['wall_s'], ours['wall_s'])} faster |",
+        f"| images/s | {fmt(n_img / ours['wall_s'], 3)} | {fmt(n_img / off['wall_s'], 3)} | "
+        f"{ratio(off['wall_s'], ours['wall_s'])} |",
+        f"| boxes/s | {fmt(n_box / ours['wall_s'])} | {fmt(n_box / off['wall_s'])} | "
+        f"{ratio(off['wall_s'], ours['wall_s'])} |",
+        f"| peak RSS, main process (MiB) | {fmt(ours['rss_peak_mib'], 0)} | "
+        f"{fmt(off['rss_peak_mib'], 0)} | {ratio(ours['rss_peak_mib'], off['rss_peak_mib'])} |",
+        f"| peak RSS, largest dataloader worker (MiB) | "
+        f"{fmt(ours['rss_children_peak_mib'] or None, 0)} | — | |",
+    ]
+    if spec['device'] == 'cuda':
+        lines.append(f"| peak GPU memory allocated (MiB) | {fmt(ours.get('cuda_peak_mib'), 0)} | "
+                     f"{fmt(off.get('cuda_peak_mib'), 0)} | "
+                     f"{ratio(ours.get('cuda_peak_mib'), off.get('cuda_peak_mib'))} |")
+    lines += [
+        f"| setup, not timed above (s) | {fmt(ours['setup_s'])} | {fmt(off['setup_s'])} | |",
+        '| **time per stage (s)** | | | **official / ours** |',
+    ]
+    for key, label in STAGES:
+        a, b = ours['stages'].get(key), off['stages'].get(key)
+        where = ''
+        if key in ('load', 'prompts') and spec['workers'] != 0:
+            where = ' ¹'
+        elif key in ('paint', 'rle', 'png', 'file_io', 'write_other'):
+            where = ' ²'
+        lines.append(f'| {label} | {fmt(a)}{where} | {fmt(b)} | {ratio(b, a)} |')
+    lines.append(f"| main thread waiting for data / writers | {fmt(ours['stages'].get('wait'))} "
+                 '| — | |')
+    lines += [
+        '',
+        '¹ in dataloader workers (other processes), ² in writer threads: both overlap '
+        'the SAM passes of the main thread, so the stage times of ours add up to more '
+        'than its wall time.',
+        '',
+        f"Agreement of the outputs ({n_box} instances): mask IoU ours vs official mean "
+        f"{cmp['mean_iou']:.4f}, min {cmp['min_iou']:.4f}; identical masks "
+        f"{100 * cmp['identical']:.1f}%, IoU >= 0.99 {100 * cmp['above_099']:.1f}%, "
+        f">= 0.9 {100 * cmp['above_09']:.1f}%; SAM score max |diff| "
+        f"{cmp['max_score_diff']:.4f}; label maps: {100 * cmp['pixel_agreement']:.3f}% of "
+        f"pixels equal, class mIoU {cmp['label_miou']:.4f}. (The official set_image resizes "
+        'the uint8 image with PIL, ours with torch on the device, so the embeddings differ '
+        'slightly.)',
+    ]
+    return '\n'.join(lines)
+
+
+def slower_stages(res: Dict[str, dict], tolerance: float = 0.05) -> List[str]:
+    """Stages where ours took longer than the official loop (beyond ``tolerance`` s)."""
+    out = []
+    for key, label in STAGES:
+        a, b = res['ours']['stages'].get(key), res['official']['stages'].get(key)
+        if a is not None and a > (b or 0.0) + tolerance:
+            out.append(f'{label}: ours {a:.2f} s, official {fmt(b)} s')
+    return out
+
+
+# --------------------------------------------------------------------------- main
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--arch', choices=ARCHS, default='tiny',
+                        help='SAM size; tiny = SAM with a 64-wide, 2-deep image encoder')
+    parser.add_argument('--checkpoint', help='SAM weights (.pth); default: random, seed 0')
+    parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
+    parser.add_argument('--precision', choices=('fp32', 'fp16', 'bf16'), default='fp32',
+                        help='autocast dtype of SAM, in both variants')
+    parser.add_argument('--images', nargs='+', type=Path,
+                        help='DOTA- or DIOR-layout images (default: DIOR 00001, DOTA P0706)')
+    parser.add_argument('--crops', type=int, default=None,
+                        help=f'add this many crops of P0706 (at most {len(P0706_CROPS)}; '
+                        'default 3 without --images, else 0)')
+    parser.add_argument('--batch-size', type=int, help='ours: images per encoder pass '
+                        '(default: the config, 2)')
+    parser.add_argument('--workers', type=int, help='ours: dataloader workers (default: '
+                        'the config, 2)')
+    parser.add_argument('--chunk', type=int, help='ours: prompts per decoder call '
+                        '(default: the config, 64)')
+    parser.add_argument('--official-chunk', type=int, default=20,
+                        help='official: boxes per predict_torch call')
+    parser.add_argument('--only', choices=('ours', 'official'),
+                        help='run one variant only (no comparison)')
+    parser.add_argument('--keep', type=Path, help='keep the outputs in this directory')
+    parser.add_argument('--out-md', type=Path, help='also write the report to this file')
+    parser.add_argument('--variant', choices=('ours', 'official'), help=argparse.SUPPRESS)
+    parser.add_argument('--spec', help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def load_average() -> str:
+    try:
+        return ' '.join(f'{v:.2f}' for v in os.getloadavg())
+    except OSError:
+        return '?'
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.variant:
+        variant_main(args.variant, args.spec)
+        return 0
+    if args.device == 'cuda':
+        import torch
+        if not torch.cuda.is_available():
+            raise SystemExit('--device cuda: no CUDA device available')
+    images = args.images or [REALDATA / 'dior' / 'JPEGImages' / '00001.jpg',
+                             REALDATA / 'dota' / 'images' / 'P0706.png']
+    crops = args.crops if args.crops is not None else (0 if args.images else 3)
+    crops = min(max(crops, 0), len(P0706_CROPS))
+    tmp = Path(tempfile.mkdtemp(prefix='mmsamrs_bench_gen_'))
+    try:
+        groups = prepare_data([Path(p).resolve() for p in images], crops, tmp / 'data')
+        checkpoint = args.checkpoint
+        if checkpoint is None:
+            import mmsamrs  # noqa: F401
+            import torch
+            torch.manual_seed(0)
+            checkpoint = str(tmp / f'sam_{args.arch}_random.pth')
+            torch.save(build_arch(args.arch).state_dict(), checkpoint)
+        spec = dict(arch=args.arch, checkpoint=str(Path(checkpoint).resolve()),
+                    user_checkpoint=args.checkpoint, device=args.device,
+                    precision=args.precision, batch_size=args.batch_size,
+                    workers=args.workers, chunk=args.chunk,
+                    official_chunk=args.official_chunk, groups=groups, tmp=str(tmp),
+                    load_before=load_average())
+        env = dict(os.environ)
+        if args.device == 'cpu':
+            env['CUDA_VISIBLE_DEVICES'] = ''
+        results = {}
+        for variant in ('ours', 'official'):
+            if args.only and variant != args.only:
+                continue
+            spec['out'] = str(tmp / variant)
+            spec_path = tmp / f'spec_{variant}.json'
+            spec_path.write_text(json.dumps(spec))
+            log = tmp / f'{variant}.log'
+            print(f'running {variant} ...', file=sys.stderr, flush=True)
+            with open(log, 'w') as f:
+                proc = subprocess.run(
+                    [sys.executable, __file__, '--variant', variant, '--spec', str(spec_path)],
+                    stdout=f, stderr=subprocess.STDOUT, cwd=str(REPO), env=env)
+            if proc.returncode:
+                sys.stderr.write(log.read_text()[-6000:])
+                raise SystemExit(f'{variant} failed (exit {proc.returncode})')
+            results[variant] = json.loads((tmp / f'result_{variant}.json').read_text())
+        spec['load_after'] = load_average()
+        if args.only:
+            print(json.dumps(results[args.only], indent=1))
+            return 0
+        comparison = compare_outputs(results['ours']['outputs'],
+                                     results['official']['outputs'])
+        report = format_table(spec, results, comparison)
+        slower = slower_stages(results)
+        report += '\n\n' + ('Stages where ours is slower than the official loop: '
+                            + '; '.join(slower) if slower else
+                            'Ours is not slower than the official loop in any stage.')
+        print(report)
+        if args.out_md:
+            args.out_md.write_text(report + '\n')
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for variant in results:
+                shutil.copytree(tmp / variant, args.keep / variant, dirs_exist_ok=True)
+        return 0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,17 @@
+# Runtime of segmentation pre-training (tools/train.py, tools/test.py): mmsamrs' scope,
+# mmseg's visualizer; the hooks are in schedules/sep_80k.py (their intervals are the
+# schedule's).
+default_scope = 'mmsamrs'
+custom_imports = dict(imports=['mmsamrs'], allow_failed_imports=False)
+env_cfg = dict(
+    cudnn_benchmark=True,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'))  # CPU-only processes use gloo (mmsamrs.compat)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+log_processor = dict(by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False
+# a set absent from a batch leaves its classifiers without gradient (MultiHeadEncoderDecoder)
+model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
