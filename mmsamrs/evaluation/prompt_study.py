@@ -71,8 +71,7 @@ def find_prompt_step(pipeline: Sequence[Mapping]) -> int:
     return found[0]
 
 
-def study_config(cfgs: Sequence[Config], settings: Optional[Sequence[str]] = None,
-                 out_dir: Optional[str] = None) -> Config:
+def study_config(cfgs: Sequence[Config], settings: Optional[Sequence[str]] = None) -> Config:
     """One runner config that runs the prompt settings of ``cfgs`` with shared embeddings.
 
     The configs must be equal except for the ``prompts`` of their ``SAMPrompts`` step
@@ -99,8 +98,7 @@ def study_config(cfgs: Sequence[Config], settings: Optional[Sequence[str]] = Non
                              'only in the SAMPrompts prompts; a study shares one dataset and '
                              'model')
     study = copy.deepcopy(cfgs[0])
-    study.test_cfg = dict(type='PromptStudyLoop', settings=order_settings(settings or found),
-                          out_dir=out_dir)
+    study.test_cfg = dict(type='PromptStudyLoop', settings=order_settings(settings or found))
     return study
 
 

@@ -64,13 +64,21 @@ class DOTADataset(SourceDataset):
         return {k: v for k, v in self.NAME_MAP.items() if v in allowed}
 
     def read_objects(self, content: bytes, img_id: str) -> ParsedFile:
-        """Split the file into object lines (1-based line numbers), headers skipped."""
+        """Split the file into object lines (1-based line numbers) and header values.
+
+        Header lines (``imagesource:...``, ``gsd:...``) become ``data_info`` keys of the
+        same names (text as written), so the splitter can write them into the patches.
+        """
         objects: List[RawObject] = []
+        headers: Dict[str, str] = {}
         for number, line in enumerate(content.decode('utf-8', 'replace').splitlines(), 1):
             fields = line.split()
-            if fields and fields[0].split(':', 1)[0].lower() not in HEADER_KEYS:
+            key, _, value = line.strip().partition(':')
+            if fields and key.lower() in HEADER_KEYS:
+                headers[key.lower()] = value.strip()
+            elif fields:
                 objects.append(RawObject(fields, line=number))
-        return ParsedFile(None, objects, {})
+        return ParsedFile(None, objects, headers)
 
     def parse_object(self, raw: Any) -> Dict[str, Any]:
         """Parse the fields of one object line."""

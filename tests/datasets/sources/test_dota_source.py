@@ -76,6 +76,8 @@ def test_optional_difficult_headers_and_spellings(files, dota_root):
     assert [i['bbox_label'] for i in insts] == [9, 9, 13]
     assert [i['difficult'] for i in insts] == [0, 1, 0]
     assert insts[0]['bbox'] == [10, 10, 30, 20]
+    info = ds.get_data_info(0)
+    assert (info['imagesource'], info['gsd']) == ('GoogleEarth', '0.5')
 
 
 @pytest.mark.parametrize('version,ok', [('1.0', False), ('1.5', False), ('2.0', True),

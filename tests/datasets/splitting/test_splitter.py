@@ -132,7 +132,7 @@ def test_small_image_single_padded_patch(tmp_path):
     np.testing.assert_array_equal(patch[:200, :300], img)
     assert (patch[200:] == 7).all() and (patch[:, 300:] == 7).all()
     assert (tmp_path / 'out/labelTxt/tiny__512__0___0.txt').read_text() == \
-        '10 20 60 20 60 50 10 50 plane 0\n'
+        'gsd:0.5\n10 20 60 20 60 50 10 50 plane 0\n'
 
 
 def write_fair1m(root: Path, img_id: str, size, objects) -> np.ndarray:
