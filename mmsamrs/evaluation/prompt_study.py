@@ -10,7 +10,7 @@ import csv
 import json
 import math
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, List, Mapping, Optional, Sequence, Union
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -42,12 +42,14 @@ def setting_name(setting: Union[str, Sequence[str]]) -> str:
     return '+'.join(TABLE1_PROMPTS[p] for p in parse_prompt_setting(setting))
 
 
-def order_settings(settings: Sequence[Union[str, Sequence[str]]]) -> List[str]:
+def order_settings(settings: Union[str, Sequence[Union[str, Sequence[str]]]]) -> List[str]:
     """Paper names of ``settings``, Table 1's rows first in the table's order.
 
     ``'table1'`` stands for all 15 rows; settings that are not in Table 1 follow in the
-    given order. A setting given twice is a ``ValueError``.
+    given order. A single string is one setting. A setting given twice is a ``ValueError``.
     """
+    if isinstance(settings, str):
+        settings = [settings]
     names: List[str] = []
     for setting in settings:
         if isinstance(setting, str) and setting.lower() == 'table1':
@@ -165,9 +167,9 @@ def write_report(out_dir: str, rows: Mapping[str, Mapping[str, float]],
     classes = [k.split('/', 1)[1] for k in first if k.startswith('mIoU_I/')]
     text = [
         '# SAM prompt study (SAMRS paper, Table 1)', '',
-        f'{first["images"]} images ({first["failed_images"]} failed to load), '
-        f'{first["instances"]} instances with a ground-truth mask ({first["without_mask"]} '
-        'without one, left out); IoU in %: mIoU_I = mean of I_i/U_i, '
+        f'Images: {first["images"]} ({first["failed_images"]} more failed to load). '
+        f'Instances with a ground-truth mask: {first["instances"]} ({first["without_mask"]} '
+        'without one, left out). IoU in %: mIoU_I = mean of I_i/U_i, '
         'mIoU_P = sum I_i / sum U_i.', '',
         markdown_table(rows)]
     if len(classes) > 1:

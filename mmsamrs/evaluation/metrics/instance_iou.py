@@ -73,8 +73,9 @@ class InstanceIoUMetric(BaseMetric):
             labels = np.asarray(result['labels'], dtype=np.int64)
             gt_crops, gt_offsets = sample.gt_mask_crops, sample.gt_mask_offsets
             if not len(gt_crops) == len(result['mask_crops']) == len(labels):
-                raise ValueError(f'{result["img_path"]}: {len(gt_crops)} ground-truth masks '
-                                 f'for {len(result["mask_crops"])} predicted masks')
+                raise ValueError(f'{result["img_path"]}: {len(gt_crops)} ground-truth masks, '
+                                 f'{len(result["mask_crops"])} predicted masks and '
+                                 f'{len(labels)} labels')
             index, inter, union = [], [], []
             for i, (gt, gt_offset, pred, pred_offset) in enumerate(
                     zip(gt_crops, gt_offsets, result['mask_crops'], result['mask_offsets'])):

@@ -56,6 +56,8 @@ class SAMGenerator(BaseModel):
     in the original frame (:func:`postprocess_masks_cropped`, equal to SAM's
     full-resolution post-processing). Samples whose image failed to load
     (``load_error``) skip SAM and come back with their error and no instances.
+    ``predict`` is :meth:`embed` then :meth:`decode`; called separately, several prompt
+    sets of the same images share one encoder pass (the prompt study).
 
     Inputs come from ``PackSAMInputs`` through :class:`SAMDataPreprocessor`. Each result
     is a dict: ``img_id``, ``img_path``, ``ori_shape`` ``(H, W)``, ``error`` (``None``
