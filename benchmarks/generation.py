@@ -21,22 +21,34 @@ a COCO JSON per run:
   full mask; PNGs written per image, one JSON at the end.
 
 Each variant runs in its own subprocess (a fair peak RSS; ``ru_maxrss`` of the process and,
-for ours, of its dataloader workers; ``torch.cuda.max_memory_allocated`` on a GPU). Stage
-times come from timers that this script wraps around library functions and methods (no
-library code is changed); a stage's time is *exclusive* (time of nested timed stages is
-subtracted) and summed over every process and thread, so for ours, whose loading runs in
-dataloader workers and whose painting/encoding/writing runs in writer threads in parallel
-with SAM, the stage times add up to more than the wall time. Setup (building the model,
-reading annotations, Runner construction) and one warm-up SAM call are not timed.
+for ours, of its dataloader workers; ``torch.cuda.max_memory_allocated`` on a GPU; and the
+CPU time, user + system, of all its threads and processes). Stage times come from timers
+that this script wraps around library functions and methods (no library code is changed);
+a stage's time is *exclusive* (time of nested timed stages is subtracted) and summed over
+every process and thread, as wall time and as the CPU time of the thread running it. For
+ours, loading runs in dataloader workers and painting/encoding/writing in writer threads,
+in parallel with SAM, so its stage times add up to more than its wall time; those stages
+are compared by CPU time, the torch stages by wall time. Setup (building the model, reading
+annotations, Runner construction) and one warm-up SAM call are not timed.
+
+Masks (``--masks``): a SAM with random weights paints every mask over most of the image
+(its logits have nothing to do with the box), which no trained SAM does, and which makes
+every mask-sized stage (post-processing, painting, RLE) image-sized. So without a
+checkpoint the default is ``box``: the real mask decoder runs (its cost is measured), then
+its logits are replaced by smooth logits that are positive inside the ellipse inscribed in
+each prompt box, in both variants alike (that replacement is timed apart and left out).
+``--masks sam`` keeps SAM's own masks (the default with ``--checkpoint``).
 
 Finally the outputs are compared: per-instance mask IoU (pycocotools, on the RLEs of the two
-``instances.json``) and the agreement of the label maps. They are not bit-identical: the
-official ``set_image`` resizes the image with PIL on ``uint8`` while ours resizes on the
-device with ``torch`` (bilinear, antialias, float), so the image embeddings differ slightly.
+``instances.json``) and the agreement of the label maps. With SAM's own masks they are not
+bit-identical: the official ``set_image`` resizes the image with PIL on ``uint8`` while ours
+resizes on the device with ``torch`` (bilinear, antialias, float), so the image embeddings
+differ slightly. With ``--masks box`` both see the same logits, up to the prompt boxes'
+rounding (float64 in ours, float32 in ``apply_boxes_torch``).
 
 Usage::
 
-    python benchmarks/generation.py                      # tiny random SAM on CPU, ~5 min
+    python benchmarks/generation.py     # tiny random SAM, CPU: 5-10 min on 2 cores
     python benchmarks/generation.py --arch vit_h --checkpoint sam_vit_h_4b8939.pth \\
         --device cuda --precision bf16 --batch-size 4
     python benchmarks/generation.py --images ../shared/realdata/dior/JPEGImages/00001.jpg
@@ -45,9 +57,9 @@ Images (``--images``) are DOTA-layout (``<root>/images/X.png`` + ``<root>/labelT
 or DIOR-layout (``<root>/JPEGImages/X.jpg`` + ``<root>/Annotations/<Horizontal|Oriented>
 Bounding Boxes/X.xml``) files. By default: DIOR ``00001.jpg`` (1 box), DOTA ``P0706.png``
 (1111x1182, 536 boxes) and ``--crops 3`` crops of P0706 written as DOTA files (dozens of
-boxes each). Without ``--checkpoint`` SAM gets random weights (seed 0) saved once to a
-temporary file that both variants load. ``--arch tiny`` is SAM with a tiny image encoder
-(embed 64, depth 2); everything else is SAM's.
+boxes each). Without ``--checkpoint`` ours builds SAM with random weights (the Runner's
+seed 0) and saves them to a temporary file that the official loop loads. ``--arch tiny``
+is SAM with a tiny image encoder (embed 64, depth 2); everything else is SAM's.
 """
 import argparse
 import contextlib
@@ -208,13 +220,20 @@ def rss_now_mib() -> float:
     return float('nan')
 
 
+def cpu_seconds() -> np.ndarray:
+    """User + system CPU seconds of this process (all threads) and of its joined children."""
+    return np.array([sum(resource.getrusage(who)[:2])
+                     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)])
+
+
 def memory_report(device: str) -> dict:
     """Peak RSS of this process and of its (joined) children, peak CUDA memory (MiB)."""
     import torch
     scale = 1024 if platform.system() == 'Linux' else 1024 * 1024  # ru_maxrss units
-    report = dict(
-        rss_peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale,
-        rss_children_peak_mib=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / scale)
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                          resource.RUSAGE_CHILDREN))
+    report = dict(rss_peak_mib=own.ru_maxrss / scale,
+                  rss_children_peak_mib=children.ru_maxrss / scale)
     if device == 'cuda':
         report['cuda_peak_mib'] = torch.cuda.max_memory_allocated() / 2**20
     return report
@@ -428,6 +447,18 @@ def run_ours(spec: dict, timer: StageTimer) -> dict:
     timer.wrap(sam_model, 'postprocess_masks_cropped', 'postprocess', sync)
     timer.wrap(GenerationLoop, 'run_iter', 'other')
     timer.wrap(GenerationLoop, 'run', 'loop')
+    process_cpu = np.zeros(2)
+    loop_run = GenerationLoop.run
+
+    def run_measuring_cpu(loop):
+        nonlocal process_cpu
+        before = cpu_seconds()
+        try:
+            return loop_run(loop)
+        finally:
+            process_cpu += cpu_seconds() - before
+
+    GenerationLoop.run = run_measuring_cpu
     timer.wrap(label_writer, 'paint_order', 'paint')
     timer.wrap(label_writer, 'paint_labels', 'paint')
     timer.wrap(label_writer, 'encode_crop', 'rle')
@@ -461,7 +492,8 @@ def run_ours(spec: dict, timer: StageTimer) -> dict:
     # queue of results is full and at the end, for the writer threads
     wall['wait'], cpu['wait'] = wall.pop('loop'), cpu.pop('loop')
     return dict(wall_s=inclusive['loop'] - wall.get('substitute', 0.0), setup_s=setup,
-                wall=wall, cpu=cpu, outputs=outputs, torch_threads=torch.get_num_threads())
+                wall=wall, cpu=cpu, outputs=outputs, torch_threads=torch.get_num_threads(),
+                process_cpu_s=process_cpu.tolist())
 
 
 def run_official(spec: dict, timer: StageTimer) -> dict:
@@ -503,8 +535,9 @@ def run_official(spec: dict, timer: StageTimer) -> dict:
 
     outputs = {}
     wall_s = 0.0
+    process_cpu = np.zeros(2)
     for name, dataset in datasets:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), cpu_seconds()
         out = outputs[name] = osp.join(spec['out'], name)
         for sub in ('gray', 'color'):
             os.makedirs(osp.join(out, sub), exist_ok=True)
@@ -573,12 +606,13 @@ def run_official(spec: dict, timer: StageTimer) -> dict:
             with open(osp.join(out, 'instances.json'), 'w') as f:
                 json.dump(coco, f)
         wall_s += time.perf_counter() - start
+        process_cpu += cpu_seconds() - start_cpu
     wall, cpu, _ = timer.totals()
     # everything runs on the main thread here: the rest of the loop is its bookkeeping
     wall['other'] = wall_s - sum(wall.values())
     wall_s -= wall.get('substitute', 0.0)
     return dict(wall_s=wall_s, setup_s=setup, wall=wall, cpu=cpu, outputs=outputs,
-                torch_threads=torch.get_num_threads())
+                torch_threads=torch.get_num_threads(), process_cpu_s=process_cpu.tolist())
 
 
 def variant_main(variant: str, spec_path: str) -> None:
@@ -710,7 +744,10 @@ def format_table(spec: dict, res: Dict[str, dict], cmp: dict) -> str:
         lines.append(f"| peak GPU memory allocated (MiB) | {fmt(ours.get('cuda_peak_mib'), 0)} | "
                      f"{fmt(off.get('cuda_peak_mib'), 0)} | "
                      f"{ratio(ours.get('cuda_peak_mib'), off.get('cuda_peak_mib'))} of it |")
+    cpu_ours, cpu_off = sum(ours['process_cpu_s']), sum(off['process_cpu_s'])
     lines += [
+        f"| CPU time, all threads and processes (s) | {fmt(cpu_ours)} | {fmt(cpu_off)} | "
+        f"{ratio(cpu_ours, cpu_off)} of it |",
         f"| setup, not in the wall time (s): model, annotations, Runner, warm-up | "
         f"{fmt(ours['setup_s'])} | {fmt(off['setup_s'])} | |",
         '',

@@ -3,37 +3,39 @@
 Each registry is a child of mmsegmentation's (whose parents are mmengine's), so a config
 with ``default_scope='mmsamrs'`` and ``custom_imports=dict(imports=['mmsamrs'])`` finds our
 classes first and mmseg's/mmengine's by plain name; mmdet's and mmrotate's classes are
-reached with their scope prefix, e.g. ``type='mmdet.PackDetInputs'``.
+reached with their scope prefix, e.g. ``type='mmdet.PackDetInputs'``. A child looks into
+its parent's modules without importing them, so each registry's ``locations`` also names
+the mmseg modules that register into the parent.
 """
-from mmseg.registry import DATA_SAMPLERS as MMSEG_DATA_SAMPLERS
-from mmseg.registry import DATASETS as MMSEG_DATASETS
-from mmseg.registry import EVALUATOR as MMSEG_EVALUATOR
-from mmseg.registry import HOOKS as MMSEG_HOOKS
-from mmseg.registry import LOOPS as MMSEG_LOOPS
-from mmseg.registry import METRICS as MMSEG_METRICS
-from mmseg.registry import MODEL_WRAPPERS as MMSEG_MODEL_WRAPPERS
-from mmseg.registry import MODELS as MMSEG_MODELS
-from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS as MMSEG_OPTIM_WRAPPER_CONSTRUCTORS
-from mmseg.registry import TRANSFORMS as MMSEG_TRANSFORMS
-from mmseg.registry import VISBACKENDS as MMSEG_VISBACKENDS
-from mmseg.registry import VISUALIZERS as MMSEG_VISUALIZERS
-from mmengine.registry import Registry
+from typing import List
 
-DATASETS = Registry('dataset', parent=MMSEG_DATASETS, locations=['mmsamrs.datasets'])
-DATA_SAMPLERS = Registry(
-    'data sampler', parent=MMSEG_DATA_SAMPLERS, locations=['mmsamrs.datasets'])
-TRANSFORMS = Registry('transform', parent=MMSEG_TRANSFORMS, locations=['mmsamrs.datasets'])
-MODELS = Registry('model', parent=MMSEG_MODELS, locations=['mmsamrs.models'])
-MODEL_WRAPPERS = Registry(
-    'model_wrapper', parent=MMSEG_MODEL_WRAPPERS, locations=['mmsamrs.models'])
-OPTIM_WRAPPER_CONSTRUCTORS = Registry(
-    'optimizer wrapper constructor', parent=MMSEG_OPTIM_WRAPPER_CONSTRUCTORS,
-    locations=['mmsamrs.engine'])
-HOOKS = Registry('hook', parent=MMSEG_HOOKS, locations=['mmsamrs.engine'])
-LOOPS = Registry('loop', parent=MMSEG_LOOPS, locations=['mmsamrs.engine'])
-METRICS = Registry('metric', parent=MMSEG_METRICS, locations=['mmsamrs.evaluation'])
-EVALUATOR = Registry('evaluator', parent=MMSEG_EVALUATOR, locations=['mmsamrs.evaluation'])
-VISUALIZERS = Registry(
-    'visualizer', parent=MMSEG_VISUALIZERS, locations=['mmsamrs.visualization'])
-VISBACKENDS = Registry(
-    'vis_backend', parent=MMSEG_VISBACKENDS, locations=['mmsamrs.visualization'])
+from mmengine.registry import Registry
+from mmseg import registry as mmseg_registry
+
+
+def child(name: str, parent: Registry, ours: List[str]) -> Registry:
+    """A registry of scope ``mmsamrs`` under ``parent``, importing ours and the parent's."""
+    return Registry(name, parent=parent, locations=ours + list(parent._locations))
+
+
+DATASETS = child('dataset', mmseg_registry.DATASETS, ['mmsamrs.datasets'])
+DATA_SAMPLERS = child('data sampler', mmseg_registry.DATA_SAMPLERS, ['mmsamrs.datasets'])
+TRANSFORMS = child('transform', mmseg_registry.TRANSFORMS, ['mmsamrs.datasets'])
+MODELS = child('model', mmseg_registry.MODELS, ['mmsamrs.models'])
+MODEL_WRAPPERS = child('model_wrapper', mmseg_registry.MODEL_WRAPPERS, ['mmsamrs.models'])
+WEIGHT_INITIALIZERS = child('weight initializer', mmseg_registry.WEIGHT_INITIALIZERS,
+                            ['mmsamrs.models'])
+TASK_UTILS = child('task util', mmseg_registry.TASK_UTILS, ['mmsamrs.models'])
+OPTIMIZERS = child('optimizer', mmseg_registry.OPTIMIZERS, ['mmsamrs.engine'])
+OPTIM_WRAPPERS = child('optim_wrapper', mmseg_registry.OPTIM_WRAPPERS, ['mmsamrs.engine'])
+OPTIM_WRAPPER_CONSTRUCTORS = child('optimizer wrapper constructor',
+                                   mmseg_registry.OPTIM_WRAPPER_CONSTRUCTORS,
+                                   ['mmsamrs.engine'])
+PARAM_SCHEDULERS = child('parameter scheduler', mmseg_registry.PARAM_SCHEDULERS,
+                         ['mmsamrs.engine'])
+HOOKS = child('hook', mmseg_registry.HOOKS, ['mmsamrs.engine'])
+LOOPS = child('loop', mmseg_registry.LOOPS, ['mmsamrs.engine'])
+METRICS = child('metric', mmseg_registry.METRICS, ['mmsamrs.evaluation'])
+EVALUATOR = child('evaluator', mmseg_registry.EVALUATOR, ['mmsamrs.evaluation'])
+VISUALIZERS = child('visualizer', mmseg_registry.VISUALIZERS, ['mmsamrs.visualization'])
+VISBACKENDS = child('vis_backend', mmseg_registry.VISBACKENDS, ['mmsamrs.visualization'])

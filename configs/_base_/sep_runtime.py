@@ -13,5 +13,8 @@ log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None
 resume = False
+# a fixed seed: the sampler's data stream depends on it, and a resumed run (which skips the
+# batches already trained) continues the same stream only with the same seed
+randomness = dict(seed=2023)
 # a set absent from a batch leaves its classifiers without gradient (MultiHeadEncoderDecoder)
 model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)

@@ -7,9 +7,7 @@ _base_ = [
     '../_base_/schedules/sep_80k.py', '../_base_/sep_runtime.py'
 ]
 model = dict(
-    type='mmsamrs.MultiHeadEncoderDecoder',  # the base's model is in mmseg's scope
-    heads=_base_.samrs_heads,
-    data_preprocessor=dict(size=_base_.crop_size),  # training batches: 224x224
+    _base_.samrs_model,
     pretrained=None,
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet50_v1c')))
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=5e-2))

@@ -44,6 +44,5 @@ def test_seeded_subset_of_a_dataset(tmp_path: Path):
                data_prefix=dict(img_path='img_dir', seg_map_path='ann_dir'))
     subset = DATASETS.build(dict(type='SeededSubset', dataset=cfg, fraction=0.03))
     assert isinstance(subset, Potsdam5Dataset) and len(subset) == 3
-    full = DATASETS.build(cfg)
-    assert [subset.get_data_info(i)['img_path'] for i in range(3)] == [
-        full.get_data_info(i)['img_path'] for i in subset_indices(STEMS[:100], 0.03)]
+    assert {Path(subset.get_data_info(i)['img_path']).stem for i in range(3)} == {
+        STEMS[i] for i in subset_indices(STEMS[:100], 0.03)}

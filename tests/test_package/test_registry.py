@@ -25,6 +25,9 @@ def test_lookup_ours_parents_and_other_scopes():
         assert registry.MODELS.get('EncoderDecoder').__module__.startswith('mmseg.')
         assert registry.TRANSFORMS.get('LoadImageFromFile').__module__.startswith('mmcv.')
         assert registry.LOOPS.get('TestLoop').__module__.startswith('mmengine.')
+        # parents' modules are imported on first lookup, not only when already loaded
+        assert registry.HOOKS.get('SegVisualizationHook').__module__.startswith('mmseg.')
+        assert registry.PARAM_SCHEDULERS.get('PolyLR') is not None
         # other OpenMMLab scopes by prefix
         assert registry.TRANSFORMS.get('mmdet.PackDetInputs').__module__.startswith('mmdet.')
 

@@ -171,3 +171,40 @@ def test_train_resume_test(config, data_dir, tmp_path):
         classes = {name.lower(): spec[2] for name, spec in SETS.items()}[path.stem[:4]]
         pred = np.array(Image.open(path))
         assert pred.shape == (VAL_CROP, VAL_CROP) and pred.max() < classes
+
+
+def test_vit_config_loads_every_key_of_a_converted_mae_checkpoint(tmp_path):
+    """MAE's timm-layout weights, converted by mmseg's vit2mmseg.py, fill the ViT backbone."""
+    import mmseg
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmsamrs.registry import MODELS
+    dims, layers = 32, 2
+    mae = {'cls_token': (1, 1, dims), 'pos_embed': (1, 197, dims),
+           'patch_embed.proj.weight': (dims, 3, 16, 16), 'patch_embed.proj.bias': (dims, ),
+           'norm.weight': (dims, ), 'norm.bias': (dims, )}
+    for i in range(layers):
+        for name, shape in {'norm1': (dims, ), 'norm2': (dims, ), 'attn.qkv': (3 * dims, dims),
+                            'attn.proj': (dims, dims), 'mlp.fc1': (4 * dims, dims),
+                            'mlp.fc2': (dims, 4 * dims)}.items():
+            mae[f'blocks.{i}.{name}.weight'] = shape
+            mae[f'blocks.{i}.{name}.bias'] = (shape[0], )
+    torch.manual_seed(0)
+    torch.save({'model': {k: torch.randn(shape) for k, shape in mae.items()}},
+               tmp_path / 'mae.pth')
+    converter = Path(mmseg.__file__).parent / '.mim/tools/model_converters/vit2mmseg.py'
+    subprocess.run([sys.executable, str(converter), str(tmp_path / 'mae.pth'),
+                    str(tmp_path / 'mae_mmseg.pth')], check=True, capture_output=True)
+    converted = torch.load(tmp_path / 'mae_mmseg.pth', weights_only=False)
+
+    cfg = Config.fromfile(str(REPO / 'configs' / 'sep' / 'upernet_vit-b_samrs.py'))
+    backbone = dict(cfg.model.backbone, embed_dims=dims, num_layers=layers, num_heads=2,
+                    out_indices=(1, ), init_cfg=dict(cfg.model.backbone.init_cfg,
+                                                     checkpoint=str(tmp_path / 'mae_mmseg.pth')))
+    init_default_scope('mmsamrs')
+    vit = MODELS.build(backbone)
+    vit.init_weights()
+    state = vit.state_dict()
+    assert set(state) == set(converted)
+    assert all(torch.equal(state[key], converted[key]) for key in state)

@@ -26,6 +26,11 @@ samrs_sets = dict(
     FAST=('FAIR1M/split_600/train/images', 600))
 crop_size = (224, 224)
 val_crop_size = (512, 512)
+# what these sets fix in a model (configs/sep/*: model = dict(_base_.samrs_model, ...)):
+# one classifier per set, training batches of crop_size ('mmsamrs.': the model dicts of
+# mmseg's model bases carry mmseg's scope).
+samrs_model = dict(type='mmsamrs.MultiHeadEncoderDecoder', heads=samrs_heads,
+                   data_preprocessor=dict(size=crop_size))
 # PackSegInputs must keep the set name: MultiHeadEncoderDecoder picks a head by it
 meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
              'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label', 'dataset_name')

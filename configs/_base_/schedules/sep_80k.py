@@ -21,4 +21,4 @@ default_hooks = dict(
                     save_best='mIoU_mean', rule='greater'),  # also keeps the best one
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # mmseg's hook, by scope: mmsamrs' hook registry does not load mmseg's hooks module
-    visualization=dict(type='mmseg.SegVisualizationHook'))
+    visualization=dict(type='SAMRSVisualizationHook'))
