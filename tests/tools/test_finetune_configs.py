@@ -134,12 +134,10 @@ class StartWeights(Hook):
 
 def finetune_cfg(config: str, work_dir: Path) -> Config:
     """The config with the tiny backbone, 32 x 32 pipeline, 2 iterations, no workers."""
-    dataset, backbone, _ = parts(config)
     cfg = Config.fromfile(config)
-    tiny(cfg.model, backbone)
+    tiny(cfg.model, parts(config)[1])
     cfg.model.data_preprocessor.size = (SIZE, SIZE)
-    train = cfg.train_dataloader.dataset
-    for step in (train.get('dataset') or train).pipeline:  # the subset wraps the dataset
+    for step in train_pipeline(cfg):
         for t in [step, *step.get('transforms', [])]:
             t.update({k: (SIZE, SIZE) for k in ('scale', 'crop_size') if k in t})
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -154,6 +152,27 @@ def finetune_cfg(config: str, work_dir: Path) -> Config:
     return cfg
 
 
+def train_pipeline(cfg: Config) -> list:
+    """The training pipeline (a few-label subset wraps the dataset)."""
+    dataset = cfg.train_dataloader.dataset
+    return dataset.get('dataset', dataset).pipeline
+
+
+def test_protocol_settings():
+    """Batch 8, 80k iterations, the paper's crops, the SEP export as start, per config."""
+    for config in CONFIGS:
+        dataset, backbone, _ = parts(config)
+        cfg = Config.fromfile(config)
+        crop = (512, 512) if dataset == 'potsdam' else (896, 896)
+        assert cfg.train_dataloader.batch_size == 8 and cfg.train_cfg.max_iters == 80000
+        assert cfg.model.data_preprocessor.size == crop
+        assert [t.crop_size for t in train_pipeline(cfg) if t.type == 'RandomCrop'] == [crop]
+        assert cfg.model.init_cfg == dict(
+            type='Pretrained', checkpoint=f'work_dirs/upernet_{backbone}_samrs/sep_export.pth')
+        assert cfg.default_hooks.checkpoint.save_best == (
+            'mF1' if dataset == 'potsdam' else 'mIoU')
+
+
 @pytest.mark.parametrize('config', CONFIGS, ids=lambda c: Path(c).stem)
 def test_finetune_from_sep(config, root, sep, tmp_path, monkeypatch):
     dataset, backbone, fraction = parts(config)
@@ -164,8 +183,6 @@ def test_finetune_from_sep(config, root, sep, tmp_path, monkeypatch):
     assert cfg.optim_wrapper.optimizer.lr == sep_cfg.optim_wrapper.optimizer.lr
     assert cfg.optim_wrapper.optimizer.weight_decay == BACKBONES[backbone][0]
     assert cfg.model.type == 'EncoderDecoder' and 'heads' not in cfg.model
-    assert Config.fromfile(config).train_dataloader.batch_size == 8
-    assert Config.fromfile(config).train_cfg.max_iters == 80000
 
     sep_state, export = sep(backbone)
     cfg.model.init_cfg.checkpoint = str(export)
@@ -186,9 +203,9 @@ def test_finetune_from_sep(config, root, sep, tmp_path, monkeypatch):
         weight, bias = (start.state[f'{head}.conv_seg.{p}'] for p in ('weight', 'bias'))
         assert weight.shape[0] == CLASSES[dataset] and weight.std() < 0.05
         assert not bias.any()
-    save_best = Config.fromfile(config).default_hooks.checkpoint.save_best
-    assert save_best == ('mF1' if dataset == 'potsdam' else 'mIoU')
-    assert runner.message_hub.get_scalar(f'val/{save_best}') is not None
+    # the metric reports the key the best checkpoint is chosen by
+    key = 'val/mF1' if dataset == 'potsdam' else 'val/mIoU'
+    assert 0 <= runner.message_hub.get_scalar(key).current() <= 100
 
 
 def test_backbone_start_and_test_metrics(root, sep, tmp_path, monkeypatch):
@@ -210,7 +227,7 @@ def test_backbone_start_and_test_metrics(root, sep, tmp_path, monkeypatch):
     for key, value in sep_state.items():
         if key.startswith('backbone.'):
             torch.testing.assert_close(start.state[key], value, msg=key)
-        elif key.startswith('decode_head.') and key in start.state:
+        elif key in start.state and value.is_floating_point():
             assert not torch.equal(start.state[key], value), key  # not from SEP
     metrics = runner.test()
     assert list(metrics) == [f'F1/{c}' for c in (

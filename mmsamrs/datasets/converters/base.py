@@ -213,10 +213,12 @@ class CropConverter:
     def run(self, items: Sequence[Dict[str, Any]], nproc: int = 1) -> Dict[str, Any]:
         """Convert all items not done yet, with a progress bar; write and return the report."""
         self.prepare(sorted({item['split'] for item in items}))
-        if nproc > 1:
+        if not items:
+            records = []
+        elif nproc > 1:
             records = track_parallel_progress(self, list(items), nproc)
         else:
-            records = track_progress(self, list(items)) if items else []
+            records = track_progress(self, list(items))
         done = [r for r in records if r['status'] != 'failed']
         unknown: Counter = Counter()
         for record in done:

@@ -7,7 +7,6 @@ and a block of an unknown colour) and zipped under the official names.
 import importlib.util
 import io
 import json
-import os
 import runpy
 import sys
 import zipfile
@@ -20,8 +19,8 @@ from mmseg.datasets import PotsdamDataset
 from mmseg.datasets.transforms import LoadAnnotations
 from PIL import Image
 
-from mmsamrs.datasets import Potsdam5Dataset
-from mmsamrs.datasets.converters import convert_potsdam
+from mmsamrs.datasets import Potsdam5Dataset, converters
+from mmsamrs.datasets.converters import convert_potsdam, potsdam_items
 
 REPO = Path(__file__).resolve().parents[3]
 TILE = 832  # windows at 0 and 320 on each axis: 4 crops per tile
@@ -169,10 +168,16 @@ def test_resume_settings_and_missing_tiles(src, tmp_path):
         convert_potsdam(str(src), str(tmp_path / 'other'), splits=dict(train=('3_10', )))
 
 
-def test_tool_defaults_are_the_paper_protocol(src, tmp_path, monkeypatch):
-    """The CLI: 512 / 320 and the 38 benchmark tiles, which the fixture lacks."""
-    monkeypatch.setattr(sys, 'argv', ['potsdam.py', str(src), '-o', str(tmp_path / 'out')])
-    with pytest.raises(FileNotFoundError, match='36 Potsdam tiles lack'):
+def test_tool_defaults_are_the_paper_protocol(src, monkeypatch):
+    """The CLI passes 512 / 320; by default the 38 benchmark tiles are needed."""
+    calls = []
+    monkeypatch.setattr(converters, 'convert_potsdam',
+                        lambda *args: calls.append(args) or dict(failed=[]))
+    monkeypatch.setattr(sys, 'argv', ['potsdam.py', str(src)])
+    with pytest.raises(SystemExit) as exit_info:
         runpy.run_path(str(REPO / 'tools' / 'dataset_converters' / 'potsdam.py'),
                        run_name='__main__')
-    assert not os.path.exists(tmp_path / 'out')
+    assert exit_info.value.code == 0
+    assert calls == [(str(src), 'data/potsdam', 512, 320, 1)]
+    with pytest.raises(FileNotFoundError, match='36 Potsdam tiles lack'):
+        potsdam_items(str(src))
