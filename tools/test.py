@@ -8,45 +8,29 @@ The metric's table (mIoU of each set and their mean) is logged; the metrics also
 ``<work_dir>/<timestamp>/<timestamp>.json``.
 """
 import argparse
-import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
+
+from mmsamrs.engine.cli import config_from_args, parse_runner_args, runner_arg_parser
 
 
 def parse_args() -> argparse.Namespace:
     """Command-line arguments, shaped like mmseg's tools/test.py."""
-    parser = argparse.ArgumentParser(description='Test (and evaluate) a segmentor')
-    parser.add_argument('config', help='config file (configs/sep/*.py)')
+    parser = runner_arg_parser('Test (and evaluate) a segmentor',
+                               'config file (configs/sep/*.py)',
+                               'test_dataloader.num_workers=2')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='directory for the logs and the metrics json')
     parser.add_argument(
         '--out', help='directory for the predicted label PNGs (<image stem>.png, class '
         "indices of the sample's own set)")
     parser.add_argument('--show-dir', help='directory for images painted with predictions')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config keys, e.g. test_dataloader.num_workers=2')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_runner_args(parser)
 
 
 def main() -> None:
     """Build the runner from the config, load the checkpoint and test."""
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = config_from_args(args)
     cfg.load_from = args.checkpoint
     if args.show_dir:
         cfg.default_hooks.visualization.draw = True
