@@ -619,13 +619,33 @@ def variant_main(variant: str, spec_path: str) -> None:
     """Entry of a variant's subprocess: run it, write its result JSON."""
     with open(spec_path) as f:
         spec = json.load(f)
-    timer = StageTimer(osp.join(spec['tmp'], f'timings_{variant}'),
+    timer = StageTimer(osp.join(spec['tmp'], f"timings_{spec['run_id']}"),
                        cuda_sync=spec['device'] == 'cuda')
     runner = run_ours if variant == 'ours' else run_official
     result = runner(spec, timer)
     result.update(memory_report(spec['device']))
-    with open(osp.join(spec['tmp'], f'result_{variant}.json'), 'w') as f:
+    with open(osp.join(spec['tmp'], f"result_{spec['run_id']}.json"), 'w') as f:
         json.dump(result, f)
+
+
+def merge_runs(runs: List[dict]) -> dict:
+    """Medians of the times over repeated runs of a variant, maxima of the memory peaks;
+    the outputs of the last run."""
+    def median(values):
+        return float(np.median(values))
+
+    merged = dict(runs[-1])
+    merged['runs_wall_s'] = [r['wall_s'] for r in runs]
+    for key in ('wall_s', 'setup_s'):
+        merged[key] = median([r[key] for r in runs])
+    merged['process_cpu_s'] = np.median([r['process_cpu_s'] for r in runs], 0).tolist()
+    for key in ('wall', 'cpu'):
+        stages = {k for r in runs for k in r[key]}
+        merged[key] = {k: median([r[key].get(k, 0.0) for r in runs]) for k in stages}
+    for key in ('rss_peak_mib', 'rss_children_peak_mib', 'cuda_peak_mib'):
+        if key in runs[-1]:
+            merged[key] = max(r[key] for r in runs)
+    return merged
 
 
 # --------------------------------------------------------------------------- comparison
@@ -731,7 +751,11 @@ def format_table(spec: dict, res: Dict[str, dict], cmp: dict) -> str:
         f"official-style: SamPredictor, 1 image per encoder pass, "
         f"{spec['official_chunk']} boxes per predict_torch. torch threads "
         f"{ours['torch_threads']}; load average (1/5/15 min) before {spec['load_before']}, "
-        f"after {spec['load_after']}.",
+        f"after {spec['load_after']}." + (
+            f" Median of {spec['repeat']} runs per variant in alternating order; wall time "
+            f"per run (s): ours {', '.join(fmt(v, 1) for v in ours['runs_wall_s'])}; "
+            f"official {', '.join(fmt(v, 1) for v in off['runs_wall_s'])}."
+            if spec['repeat'] > 1 else ''),
         '',
         '| | ours | official-style | ours vs official |',
         '|---|---:|---:|---:|',
@@ -849,6 +873,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         '(default: the config, 64)')
     parser.add_argument('--official-chunk', type=int, default=20,
                         help='official: boxes per predict_torch call')
+    parser.add_argument('--repeat', type=int, default=1,
+                        help='runs per variant, in alternating order; the report gives '
+                        'medians (times) and maxima (memory)')
     parser.add_argument('--only', choices=('ours', 'official'),
                         help='run one variant only (no comparison; prints its raw result)')
     parser.add_argument('--keep', type=Path, help='keep the outputs in this directory')
@@ -884,32 +911,45 @@ def main(argv=None) -> int:
                     device=args.device, precision=args.precision, masks=masks,
                     batch_size=args.batch_size, workers=args.workers, chunk=args.chunk,
                     official_chunk=args.official_chunk, groups=groups, tmp=str(tmp),
+                    repeat=max(args.repeat, 1),
                     load_before=load_average())
         env = dict(os.environ)
         if args.device == 'cpu':
             env['CUDA_VISIBLE_DEVICES'] = ''
-        results = {}
-        for variant in ('ours', 'official'):  # ours first: it saves the random weights
-            if args.only and variant != args.only:
-                continue
-            spec['out'] = str(tmp / variant)
-            spec_path = tmp / f'spec_{variant}.json'
-            spec_path.write_text(json.dumps(spec))
-            log = tmp / f'{variant}.log'
-            print(f'running {variant} ...', file=sys.stderr, flush=True)
-            with open(log, 'w') as f:
-                proc = subprocess.run(
-                    [sys.executable, __file__, '--variant', variant, '--spec', str(spec_path)],
-                    stdout=f, stderr=subprocess.STDOUT, cwd=str(REPO), env=env)
-            if proc.returncode:
-                sys.stderr.write(log.read_text()[-6000:])
-                raise SystemExit(f'{variant} failed (exit {proc.returncode})')
-            results[variant] = json.loads((tmp / f'result_{variant}.json').read_text())
+        runs: Dict[str, List[dict]] = defaultdict(list)
+        for rep in range(spec['repeat']):
+            # ours first in the first repetition (it saves the random weights), then the
+            # order alternates so that a change of the machine's load hits both alike
+            order = ('ours', 'official') if rep % 2 == 0 else ('official', 'ours')
+            for variant in order:
+                if args.only and variant != args.only:
+                    continue
+                run_id = f'{variant}_{rep}'
+                spec['out'] = str(tmp / run_id)
+                spec['run_id'] = run_id
+                spec_path = tmp / f'spec_{run_id}.json'
+                spec_path.write_text(json.dumps(spec))
+                log = tmp / f'{run_id}.log'
+                print(f"running {variant} ({rep + 1}/{spec['repeat']}) ...", file=sys.stderr,
+                      flush=True)
+                with open(log, 'w') as f:
+                    proc = subprocess.run(
+                        [sys.executable, __file__, '--variant', variant, '--spec',
+                         str(spec_path)],
+                        stdout=f, stderr=subprocess.STDOUT, cwd=str(REPO), env=env)
+                if proc.returncode:
+                    sys.stderr.write(log.read_text()[-6000:])
+                    raise SystemExit(f'{variant} failed (exit {proc.returncode})')
+                runs[variant].append(json.loads((tmp / f'result_{run_id}.json').read_text()))
+                if spec['checkpoint'] is None and osp.isfile(spec['random_checkpoint']):
+                    spec['checkpoint'] = spec['random_checkpoint']  # later runs load it
+        results = {variant: merge_runs(r) for variant, r in runs.items()}
         spec['load_after'] = load_average()
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
-            for variant in results:
-                shutil.copytree(tmp / variant, args.keep / variant, dirs_exist_ok=True)
+            for variant, result in results.items():
+                shutil.copytree(osp.dirname(next(iter(result['outputs'].values()))),
+                                args.keep / variant, dirs_exist_ok=True)
         if args.only:
             print(json.dumps(results[args.only], indent=1))
             return 0
