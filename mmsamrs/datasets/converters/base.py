@@ -23,7 +23,6 @@ import logging
 import os
 import os.path as osp
 import re
-import time
 import zipfile
 from collections import Counter
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -31,10 +30,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 from mmengine.logging import print_log
-from mmengine.utils import track_parallel_progress, track_progress
 
 from mmsamrs.datasets.sources.isaid import rgb_codes
-from mmsamrs.datasets.splitting.splitter import crop_patch
+from mmsamrs.datasets.splitting.splitter import (crop_patch, process_with_progress,
+                                                 write_run_report)
 from mmsamrs.datasets.splitting.windows import sliding_windows
 from mmsamrs.generation.atomic import atomic_write_bytes
 
@@ -213,12 +212,7 @@ class CropConverter:
     def run(self, items: Sequence[Dict[str, Any]], nproc: int = 1) -> Dict[str, Any]:
         """Convert all items not done yet, with a progress bar; write and return the report."""
         self.prepare(sorted({item['split'] for item in items}))
-        if not items:
-            records = []
-        elif nproc > 1:
-            records = track_parallel_progress(self, list(items), nproc)
-        else:
-            records = track_progress(self, list(items))
+        records = process_with_progress(self, items, nproc)
         done = [r for r in records if r['status'] != 'failed']
         unknown: Counter = Counter()
         for record in done:
@@ -229,8 +223,7 @@ class CropConverter:
             crops=dict(Counter(r['split'] for r in done for _ in r['crops'])),
             unknown_colours=dict(unknown.most_common()),
             failed=[r['error'] for r in records if r['status'] == 'failed'])
-        path = osp.join(self.out_dir, f"convert_report_{time.strftime('%Y%m%d_%H%M%S')}.json")
-        atomic_write_bytes(path, json.dumps(report, indent=2).encode())
+        path = write_run_report(self.out_dir, 'convert_report', report)
         images = report['images']
         print_log(f"{images.get('converted', 0)} images converted, "
                   f"{images.get('resumed', 0)} already done, {images.get('failed', 0)} "

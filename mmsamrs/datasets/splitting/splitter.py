@@ -26,7 +26,7 @@ import os.path as osp
 import re
 import time
 from collections import Counter
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -55,6 +55,23 @@ def parse_patch_name(name: str) -> Tuple[str, int, int, int]:
         raise ValueError(f'{name!r} is not a patch name {{img_id}}__{{size}}__{{x}}___{{y}}')
     img_id, size, x, y = match.groups()
     return img_id, int(size), int(x), int(y)
+
+
+def process_with_progress(func: Callable[[Any], Dict[str, Any]], items: Sequence[Any],
+                          nproc: int = 1) -> List[Dict[str, Any]]:
+    """Apply ``func`` to every item with mmengine's progress bar (``nproc`` processes)."""
+    if not items:
+        return []
+    if nproc > 1:
+        return track_parallel_progress(func, list(items), nproc)
+    return track_progress(func, list(items))
+
+
+def write_run_report(out_dir: str, prefix: str, report: Dict[str, Any]) -> str:
+    """Write ``report`` atomically as ``<out_dir>/<prefix>_<time>.json``; return its path."""
+    path = osp.join(out_dir, f"{prefix}_{time.strftime('%Y%m%d_%H%M%S')}.json")
+    atomic_write_bytes(path, json.dumps(report, indent=2).encode())
+    return path
 
 
 def crop_patch(img: np.ndarray, x: int, y: int, size: int, pad_value: int) -> np.ndarray:
@@ -222,15 +239,8 @@ class SplitRunner:
         """Split all images not done yet; write and return the report and its path."""
         self.splitter.prepare()
         infos = [self.dataset.get_data_info(i) for i in range(len(self.dataset))]
-        if self.nproc > 1:
-            records = track_parallel_progress(self.splitter, infos, self.nproc)
-        elif infos:
-            records = track_progress(self.splitter, infos)
-        else:
-            records = []
-        report = self.make_report(records)
-        path = osp.join(self.out_dir, f"split_report_{time.strftime('%Y%m%d_%H%M%S')}.json")
-        atomic_write_bytes(path, json.dumps(report, indent=2).encode())
+        report = self.make_report(process_with_progress(self.splitter, infos, self.nproc))
+        path = write_run_report(self.out_dir, 'split_report', report)
         images = report['images']
         print_log(f"{images.get('split', 0)} images split, {images.get('resumed', 0)} "
                   f"already done, {images.get('failed', 0)} failed; {report['patches']} "
