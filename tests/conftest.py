@@ -1,8 +1,9 @@
-"""Shared test fixtures: the real sample data in ``../shared/realdata``."""
+"""Shared test fixtures: the real sample data in ``../shared/realdata``, one torch thread."""
 import os
 from pathlib import Path
 
 import pytest
+import torch
 
 import mmsamrs  # noqa: F401  (applies the compatibility fixes before other imports)
 
@@ -19,3 +20,14 @@ def realdata() -> Path:
             f'real sample data not found at {REALDATA}; put shared/ beside the checkout '
             'or set MMSAMRS_REALDATA')
     return REALDATA
+
+
+@pytest.fixture(scope='session', autouse=True)
+def one_thread():
+    """One intra-op thread: the tests' tiny models run many times faster on a busy 2-core
+    machine than with two threads contending (tools run in subprocesses set
+    OMP_NUM_THREADS=1 themselves)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

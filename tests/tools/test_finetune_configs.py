@@ -18,6 +18,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from PIL import Image
+from tiny_models import shrink_model
 
 from mmsamrs.models import export_sep_file, is_classifier_key
 from mmsamrs.registry import MODELS
@@ -37,24 +38,8 @@ RUNNER_KEYS = {'model', 'train_dataloader', 'val_dataloader', 'test_dataloader',
                'custom_imports'}
 TRAIN, VAL = 100, 2
 CLASSES = dict(potsdam=5, isaid=15)
-#: backbone -> (weight decay of fine-tuning, SPEC section 7; tiny model overrides)
-BACKBONES = {
-    'r50': (1e-4, dict(
-        backbone=dict(depth=18, stem_channels=8, base_channels=8),
-        decode_head=dict(in_channels=[8, 16, 32, 64], channels=16),
-        auxiliary_head=dict(in_channels=32, channels=8))),
-    'swin-t': (1e-2, dict(
-        backbone=dict(embed_dims=8, depths=(1, 1, 1, 1), num_heads=(1, 1, 2, 2),
-                      drop_path_rate=0.0),
-        decode_head=dict(in_channels=[8, 16, 32, 64], channels=16),
-        auxiliary_head=dict(in_channels=32, channels=8))),
-    'vit-b': (5e-2, dict(
-        backbone=dict(embed_dims=16, num_layers=2, num_heads=2, out_indices=(1, ),
-                      drop_path_rate=0.0),
-        neck=dict(in_channels=[16], out_channels=16),
-        decode_head=dict(in_channels=[16] * 4, channels=16),
-        auxiliary_head=dict(in_channels=16, channels=8))),
-}
+#: backbone -> weight decay of fine-tuning (SPEC section 7)
+FINETUNE_WEIGHT_DECAY = {'r50': 1e-4, 'swin-t': 1e-2, 'vit-b': 5e-2}
 
 
 def parts(config: str):
@@ -63,22 +48,6 @@ def parts(config: str):
     _, backbone, rest = name.split('_')
     dataset, _, pct = rest.partition('-')
     return dataset, backbone, int(pct[:-3]) / 100 if pct else None
-
-
-def tiny(model_cfg, backbone: str) -> None:
-    """Shrink a (SEP or fine-tuning) model config in place; no pre-trained weights."""
-    for key, value in BACKBONES[backbone][1].items():
-        model_cfg[key].update(value)
-    model_cfg.backbone.init_cfg = None
-
-
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    """Tiny models on a busy 2-core machine: one intra-op thread is many times faster."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope='module')
@@ -108,7 +77,7 @@ def sep(tmp_path_factory):
     def make(backbone: str):
         if backbone not in made:
             cfg = Config.fromfile(REPO / 'configs' / 'sep' / f'upernet_{backbone}_samrs.py')
-            tiny(cfg.model, backbone)
+            shrink_model(cfg.model, backbone)
             torch.manual_seed(0)
             model = MODELS.build(cfg.model)
             model.init_weights()
@@ -135,7 +104,7 @@ class StartWeights(Hook):
 def finetune_cfg(config: str, work_dir: Path) -> Config:
     """The config with the tiny backbone, 32 x 32 pipeline, 2 iterations, no workers."""
     cfg = Config.fromfile(config)
-    tiny(cfg.model, parts(config)[1])
+    shrink_model(cfg.model, parts(config)[1])
     cfg.model.data_preprocessor.size = (SIZE, SIZE)
     for step in train_pipeline(cfg):
         for t in [step, *step.get('transforms', [])]:
@@ -181,7 +150,7 @@ def test_finetune_from_sep(config, root, sep, tmp_path, monkeypatch):
     # the SEP config's backbone and LR, the fine-tuning weight decay, one plain head
     assert cfg.model.backbone.type == sep_cfg.model.backbone.type
     assert cfg.optim_wrapper.optimizer.lr == sep_cfg.optim_wrapper.optimizer.lr
-    assert cfg.optim_wrapper.optimizer.weight_decay == BACKBONES[backbone][0]
+    assert cfg.optim_wrapper.optimizer.weight_decay == FINETUNE_WEIGHT_DECAY[backbone]
     assert cfg.model.type == 'EncoderDecoder' and 'heads' not in cfg.model
 
     sep_state, export = sep(backbone)

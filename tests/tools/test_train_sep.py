@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from tiny_models import TINY_BACKBONES, backbone_name
 
 REPO = Path(__file__).resolve().parents[2]
 SETS = {  # set -> (image folder under data/, image suffix, classes, image size, train images)
@@ -32,19 +33,9 @@ VAL_IMAGES = 2  # per set
 VAL_CROP = 64  # the configs' centre crop (512) scaled down to the fixtures
 BATCH = 6  # 2 SOTA + 1 SIOR + 3 FAST by the set sizes 6/3/9
 
-# shrunk backbones of the same types as the configs' (with matching head widths), no
-# pre-trained weights
-TINY = {
-    'upernet_r50_samrs.py': dict(
-        backbone='depth=18, stem_channels=8, base_channels=8', channels=[8, 16, 32, 64]),
-    'upernet_swin-t_samrs.py': dict(
-        backbone='embed_dims=8, depths=(1, 1, 1, 1), num_heads=(1, 1, 2, 2), '
-        'drop_path_rate=0.0', channels=[8, 16, 32, 64]),
-    'upernet_vit-b_samrs.py': dict(
-        backbone='embed_dims=16, num_layers=2, num_heads=2, out_indices=(1, ), '
-        'drop_path_rate=0.0', channels=[16, 16, 16, 16],
-        extra="model.update(neck=dict(in_channels=[16], out_channels=16))"),
-}
+# the configs run end to end here (every configs/sep config trains one step in-process in
+# test_sep_configs.py); tests/tiny_models.py shrinks their backbones
+CONFIGS = ['upernet_r50_samrs.py', 'upernet_swin-t_samrs.py', 'upernet_vit-b_samrs.py']
 
 
 def write_fixtures(root: Path) -> None:
@@ -68,16 +59,17 @@ def write_fixtures(root: Path) -> None:
 
 def write_config(root: Path, config: str) -> Path:
     """A user config inheriting ``configs/sep/<config>`` with a tiny backbone and 2 iters."""
-    tiny = TINY[config]
-    (c1, c2, c3, c4) = tiny['channels']
+    tiny = TINY_BACKBONES[backbone_name(config)]
+    c1, c2, c3, c4 = tiny['channels']
+    neck = f"model.update(neck={tiny['neck']!r})" if 'neck' in tiny else ''
     path = root / f'tiny_{config}'
     path.write_text(f"""_base_ = [{str(REPO / 'configs' / 'sep' / config)!r}]
 randomness = dict(seed=0)
 model = dict(
-    backbone=dict({tiny['backbone']}, init_cfg=None),
+    backbone=dict({dict(tiny['backbone'], init_cfg=None)!r}),
     decode_head=dict(in_channels=[{c1}, {c2}, {c3}, {c4}], channels=16),
     auxiliary_head=dict(in_channels={c3}, channels=8))
-{tiny.get('extra', '')}
+{neck}
 loader = dict(num_workers=0, persistent_workers=False)
 train_dataloader = dict(loader, batch_size={BATCH}, sampler=dict(batch_size={BATCH}))
 # the centre crop of the configs' val pipeline, smaller
@@ -134,7 +126,7 @@ def data_dir(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.mark.parametrize('config', sorted(TINY))
+@pytest.mark.parametrize('config', CONFIGS)
 def test_train_resume_test(config, data_dir, tmp_path):
     cfg = write_config(tmp_path, config)
     work, preds = tmp_path / 'work', tmp_path / 'preds'

@@ -4,9 +4,10 @@
 # batch_size must equal). Each configs/sep/* config sets its backbone's LR, weight decay
 # and eta_min (the minimum LR).
 max_iters = 80000
-optim_wrapper = dict(
+optim_wrapper = dict(  # gradients clipped to norm 5 as in the official SAMRS code
     type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.05))
+    optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.05),
+    clip_grad=dict(max_norm=5, norm_type=2))
 param_scheduler = dict(  # one scheduler (a dict: configs override eta_min alone)
     type='CosineAnnealingLR', by_epoch=False, begin=0, end=max_iters, eta_min=0.0)
 auto_scale_lr = dict(enable=False, base_batch_size=96)  # the LRs are for B = 96

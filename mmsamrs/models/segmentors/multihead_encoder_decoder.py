@@ -53,7 +53,7 @@ class SetClassifiers(nn.ModuleDict):
 
     def classify(self, feats: Tensor, groups: Dict[str, List[int]]) -> Dict[str, Tensor]:
         """Return, per set in ``groups``, its classifier's logits on its samples' features."""
-        return {name: self[name](feats[_rows(idx)]) for name, idx in groups.items()}
+        return {name: self[name](feats[rows(idx)]) for name, idx in groups.items()}
 
 
 @MODELS.register_module()
@@ -97,14 +97,18 @@ class MultiHeadEncoderDecoder(EncoderDecoder):
     class count (``self.out_channels``) until the padding is cut off per sample.
 
     The heads' ``forward`` must end with ``cls_seg`` (true of mmseg's UPerHead, FCNHead,
-    PSPHead, ASPPHead, SegformerHead, ...): that is where the per-set classifiers sit.
+    PSPHead, ASPPHead, SegformerHead, and mmsamrs' UNetHead): that is where the per-set
+    classifiers sit. A decode head whose config has a ``heads`` key (mmsamrs'
+    ``MultiSetMask2FormerHead``) routes the sets itself: it gets this model's ``heads``
+    and computes the per-set losses (``loss``) and padded per-sample logits (``predict``).
 
     Args:
         heads: Set name -> number of classes of that set (>= 2). Names may hold letters,
             digits, ``_`` and ``-`` and must not contain ``'loss'`` (they become log keys).
         backbone, decode_head, neck, auxiliary_head, train_cfg, test_cfg,
         data_preprocessor, pretrained, init_cfg: As mmseg's ``EncoderDecoder``. The heads'
-            ``num_classes``/``out_channels`` are ignored (set from ``heads``).
+            ``num_classes``/``out_channels`` are ignored (set from ``heads``); a decode head
+            config with a ``heads`` key (any value, e.g. ``None``) gets ``heads``.
     """
 
     def __init__(self,
@@ -120,13 +124,17 @@ class MultiHeadEncoderDecoder(EncoderDecoder):
                  init_cfg: OptMultiConfig = None) -> None:
         heads = _check_heads(heads)
         width = max(heads.values())
+        #: The decode head routes the sets itself (it takes ``heads``, e.g. Mask2Former).
+        self.head_routes_sets = 'heads' in decode_head
+        decode_head = (dict(decode_head, heads=heads) if self.head_routes_sets
+                       else _head_cfg(decode_head, width))
         if isinstance(auxiliary_head, (list, tuple)):
             auxiliary_head = [_head_cfg(cfg, width) for cfg in auxiliary_head]
         elif auxiliary_head is not None:
             auxiliary_head = _head_cfg(auxiliary_head, width)
         super().__init__(
             backbone=backbone,
-            decode_head=_head_cfg(decode_head, width),
+            decode_head=decode_head,
             neck=neck,
             auxiliary_head=auxiliary_head,
             train_cfg=train_cfg,
@@ -139,31 +147,19 @@ class MultiHeadEncoderDecoder(EncoderDecoder):
             head.conv_seg = SetClassifiers(head.conv_seg.in_channels, heads)
 
     def _classifier_heads(self) -> List[BaseDecodeHead]:
-        """The decode head and the auxiliary heads, each with its own per-set classifiers."""
+        """The heads that get per-set classifiers: decode head (unless it routes the sets
+        itself) and auxiliary heads."""
+        heads = [] if self.head_routes_sets else [self.decode_head]
         if not self.with_auxiliary_head:
-            return [self.decode_head]
+            return heads
         if isinstance(self.auxiliary_head, nn.ModuleList):
-            return [self.decode_head, *self.auxiliary_head]
-        return [self.decode_head, self.auxiliary_head]
-
-    def _group_by_set(self, batch_img_metas: List[dict]) -> Dict[str, List[int]]:
-        """Map each set present in the batch to the indices of its samples (config order)."""
-        names = []
-        for i, meta in enumerate(batch_img_metas):
-            if SET_KEY not in meta:
-                raise KeyError(f'sample {i} of the batch has no {SET_KEY!r} in its metainfo; '
-                               'MultiHeadEncoderDecoder needs it to choose the head')
-            if meta[SET_KEY] not in self.heads:
-                raise KeyError(f'sample {i} belongs to set {meta[SET_KEY]!r}, which has no '
-                               f'head; known sets: {list(self.heads)}')
-            names.append(meta[SET_KEY])
-        return {name: [i for i, n in enumerate(names) if n == name]
-                for name in self.heads if name in names}
+            return heads + list(self.auxiliary_head)
+        return heads + [self.auxiliary_head]
 
     def _set_losses(self, head: BaseDecodeHead, inputs: List[Tensor],
                     data_samples: SampleList) -> dict:
         """One pass of ``head``'s body, then each set's classifier and loss on its samples."""
-        groups = self._group_by_set([s.metainfo for s in data_samples])
+        groups = group_by_set(self.heads, [s.metainfo for s in data_samples])
         logits = head.conv_seg.classify(head(inputs), groups)
         losses = dict()
         for name, idx in groups.items():
@@ -174,7 +170,11 @@ class MultiHeadEncoderDecoder(EncoderDecoder):
     def _decode_head_forward_train(self, inputs: List[Tensor],
                                    data_samples: SampleList) -> dict:
         """Per-set decode-head losses, keys ``decode.<loss>.<SET>``."""
-        return add_prefix(self._set_losses(self.decode_head, inputs, data_samples), 'decode')
+        if self.head_routes_sets:
+            losses = self.decode_head.loss(inputs, data_samples, self.train_cfg)
+        else:
+            losses = self._set_losses(self.decode_head, inputs, data_samples)
+        return add_prefix(losses, 'decode')
 
     def _auxiliary_head_forward_train(self, inputs: List[Tensor],
                                       data_samples: SampleList) -> dict:
@@ -190,29 +190,56 @@ class MultiHeadEncoderDecoder(EncoderDecoder):
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
         """Logits of each sample's own set, zero-padded to ``self.out_channels`` channels."""
+        if self.head_routes_sets:
+            return self.decode_head.predict(self.extract_feat(inputs), batch_img_metas,
+                                            self.test_cfg)
         feats = self.decode_head(self.extract_feat(inputs))
-        groups = self._group_by_set(batch_img_metas)
+        groups = group_by_set(self.heads, batch_img_metas)
         logits = feats.new_zeros((feats.shape[0], self.out_channels, *feats.shape[2:]))
         for name, set_logits in self.decode_head.conv_seg.classify(feats, groups).items():
-            logits[_rows(groups[name]), :self.heads[name]] = set_logits
+            logits[rows(groups[name]), :self.heads[name]] = set_logits
         return self.decode_head.predict_by_feat(logits, batch_img_metas)
 
     def postprocess_result(self, seg_logits: Tensor,
                            data_samples: SampleList) -> SampleList:
         """mmseg's post-processing per set, on that set's channels of its samples' logits."""
-        for name, idx in self._group_by_set([s.metainfo for s in data_samples]).items():
-            super().postprocess_result(seg_logits[_rows(idx), :self.heads[name]],
+        for name, idx in group_by_set(self.heads, [s.metainfo for s in data_samples]).items():
+            super().postprocess_result(seg_logits[rows(idx), :self.heads[name]],
                                        [data_samples[i] for i in idx])
         return data_samples
 
     def _forward(self, inputs: Tensor,
                  data_samples: OptSampleList = None) -> Dict[str, Tensor]:
-        """Raw logits of every set's classifier on the whole batch (``mode='tensor'``)."""
+        """Raw logits of every set's classifier on the whole batch (``mode='tensor'``); a
+        head that routes the sets itself returns its raw outputs."""
+        if self.head_routes_sets:
+            return self.decode_head(self.extract_feat(inputs), data_samples)
         feats = self.decode_head(self.extract_feat(inputs))
         return {name: conv(feats) for name, conv in self.decode_head.conv_seg.items()}
 
 
-def _rows(idx: List[int]) -> Union[slice, List[int]]:
+def group_by_set(heads: Dict[str, int],
+                 batch_img_metas: List[dict]) -> Dict[str, List[int]]:
+    """Map each set present in the batch to the indices of its samples (in ``heads`` order).
+
+    Raises:
+        KeyError: A sample does not name its set (``metainfo['dataset_name']``) or names a
+            set without a head.
+    """
+    names = []
+    for i, meta in enumerate(batch_img_metas):
+        if SET_KEY not in meta:
+            raise KeyError(f'sample {i} of the batch has no {SET_KEY!r} in its metainfo; '
+                           'the multi-head model needs it to choose the head')
+        if meta[SET_KEY] not in heads:
+            raise KeyError(f'sample {i} belongs to set {meta[SET_KEY]!r}, which has no '
+                           f'head; known sets: {list(heads)}')
+        names.append(meta[SET_KEY])
+    return {name: [i for i, n in enumerate(names) if n == name]
+            for name in heads if name in names}
+
+
+def rows(idx: List[int]) -> Union[slice, List[int]]:
     """Index of the batch rows ``idx``: a slice (a view, no copy) when they are contiguous.
 
     The proportional sampler composes batches set by set, so this is the usual case.

@@ -6,9 +6,8 @@ import torch
 from mmengine.config import ConfigDict
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
-from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.structures import SegDataSample
+from tiny_models import labelled_batch
 
 from mmsamrs.models import export_sep_checkpoint
 from mmsamrs.models.segmentors import MultiHeadEncoderDecoder, SetClassifiers
@@ -22,15 +21,19 @@ BACKBONE = dict(type='ResNetV1c', depth=18, stem_channels=8, base_channels=8,
 DECODE = dict(type='UPerHead', in_channels=[8, 16, 32, 64], in_index=[0, 1, 2, 3],
               pool_scales=(1, 2, 3, 6), channels=16, dropout_ratio=0.1, norm_cfg=NORM,
               align_corners=False, loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
+UNET = dict(type='mmsamrs.UNetHead', in_channels=[8, 16, 32, 64], in_index=[0, 1, 2, 3],
+            channels=8, dropout_ratio=0.1, norm_cfg=NORM, align_corners=False,
+            loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
 AUX = dict(type='FCNHead', in_channels=32, in_index=2, channels=8, num_convs=1,
            concat_input=False, dropout_ratio=0.1, norm_cfg=NORM, align_corners=False,
            loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4))
 
 
-def multihead(test_cfg: dict = None, **kwargs) -> MultiHeadEncoderDecoder:
+def multihead(test_cfg: dict = None, decode: dict = DECODE,
+              **kwargs) -> MultiHeadEncoderDecoder:
     torch.manual_seed(0)
     model = MultiHeadEncoderDecoder(
-        heads=HEADS, backbone=copy.deepcopy(BACKBONE), decode_head=copy.deepcopy(DECODE),
+        heads=HEADS, backbone=copy.deepcopy(BACKBONE), decode_head=copy.deepcopy(decode),
         auxiliary_head=copy.deepcopy(AUX), test_cfg=ConfigDict(test_cfg or dict(mode='whole')),
         **kwargs)
     model.init_weights()
@@ -39,18 +42,7 @@ def multihead(test_cfg: dict = None, **kwargs) -> MultiHeadEncoderDecoder:
 
 def batch(names, seed: int = 0):
     """Random images and labels (with ignored pixels) of the given sets, in that order."""
-    gen = torch.Generator().manual_seed(seed)
-    inputs = torch.randn(len(names), 3, SIZE, SIZE, generator=gen)
-    samples = []
-    for name in names:
-        label = torch.randint(0, HEADS[name], (1, SIZE, SIZE), generator=gen)
-        label[:, :4] = 255
-        sample = SegDataSample(metainfo=dict(
-            dataset_name=name, img_shape=(SIZE, SIZE), ori_shape=(SIZE, SIZE),
-            pad_shape=(SIZE, SIZE), padding_size=[0, 0, 0, 0]))
-        sample.gt_sem_seg = PixelData(data=label)
-        samples.append(sample)
-    return inputs, samples
+    return labelled_batch(names, HEADS, SIZE, seed)
 
 
 def classifier_grads(model, name):
@@ -111,9 +103,11 @@ def test_trunk_and_head_bodies_run_once_per_batch():
     assert calls == {'backbone': 2, 'decode': 2, 'aux': 1}
 
 
+@pytest.mark.parametrize('decode', [DECODE, UNET], ids=['upernet', 'unet'])
 @pytest.mark.parametrize('names', [MIXED, BLOCKS])
-def test_each_set_loss_equals_its_sub_batch_alone_and_a_plain_encoder_decoder(names):
-    model = multihead().eval()  # BN running statistics, no dropout: samples are independent
+def test_each_set_loss_equals_its_sub_batch_alone_and_a_plain_encoder_decoder(names, decode):
+    # BN running statistics, no dropout: samples are independent
+    model = multihead(decode=decode).eval()
     inputs, samples = batch(names)
     losses = model.loss(inputs, samples)
     for name in HEADS:
@@ -123,7 +117,7 @@ def test_each_set_loss_equals_its_sub_batch_alone_and_a_plain_encoder_decoder(na
                               for k in ('loss_ce', 'acc_seg')}
         for key, value in alone.items():
             torch.testing.assert_close(losses[key], value)
-        plain = plain_model_for(model, name)
+        plain = plain_model_for(model, name, decode)
         plain_losses = plain.loss(inputs[idx], [samples[i] for i in idx])
         for head in ('decode', 'aux'):
             torch.testing.assert_close(losses[f'{head}.loss_ce.{name}'],
@@ -169,17 +163,19 @@ def test_predict_uses_each_samples_own_head():
                                    result.seg_logits.data.argmax(0))
 
 
+@pytest.mark.parametrize('decode', [DECODE, UNET], ids=['upernet', 'unet'])
 @pytest.mark.parametrize('test_cfg,names', [
     (dict(mode='whole'), MIXED), (dict(mode='whole'), BLOCKS),
     (dict(mode='slide', crop_size=(48, 48), stride=(32, 32)), MIXED)])
-def test_predictions_equal_a_plain_encoder_decoder_with_the_same_weights(test_cfg, names):
-    model = multihead(test_cfg).eval()
+def test_predictions_equal_a_plain_encoder_decoder_with_the_same_weights(test_cfg, names,
+                                                                        decode):
+    model = multihead(test_cfg, decode).eval()
     inputs, samples = batch(names)
     with torch.no_grad():
         results = model.predict(inputs, copy.deepcopy(samples))
         for name in HEADS:
             idx = [i for i, n in enumerate(names) if n == name]
-            plain = plain_model_for(model, name)
+            plain = plain_model_for(model, name, decode)
             expected = plain.predict(inputs[idx], [copy.deepcopy(samples[i]) for i in idx])
             for i, exp in zip(idx, expected):
                 torch.testing.assert_close(results[i].seg_logits.data, exp.seg_logits.data)
@@ -215,10 +211,11 @@ def test_bad_heads_are_refused(heads):
         MultiHeadEncoderDecoder(heads=heads, backbone=BACKBONE, decode_head=DECODE)
 
 
-def plain_model_for(model: MultiHeadEncoderDecoder, name: str) -> EncoderDecoder:
+def plain_model_for(model: MultiHeadEncoderDecoder, name: str,
+                    decode: dict = DECODE) -> EncoderDecoder:
     """A plain EncoderDecoder for set ``name``, strictly loaded from ``model``'s export."""
     plain = EncoderDecoder(
-        backbone=copy.deepcopy(BACKBONE), decode_head=dict(DECODE, num_classes=HEADS[name]),
+        backbone=copy.deepcopy(BACKBONE), decode_head=dict(decode, num_classes=HEADS[name]),
         auxiliary_head=dict(AUX, num_classes=HEADS[name]), test_cfg=model.test_cfg)
     exported = export_sep_checkpoint(model.state_dict(), keep_set=name)
     plain.load_state_dict(exported['state_dict'])

@@ -1,0 +1,1 @@
+"""Layers shared by the backbones and heads of mmsamrs."""

@@ -1,0 +1,89 @@
+"""Every configs/sep config: the SPEC's optimiser settings, and one training step when tiny.
+
+Each config is built as written except for the shrunk backbone and head widths of
+``tests/tiny_models.py`` and a 64 x 64 input; its optimizer wrapper (with its constructor)
+is built from the config, and one ``train_step`` on a mixed SOTA/SIOR/FAST batch must give
+every set's losses and move the backbone's weights. ``tools/train.py`` itself runs the
+configs end to end in ``test_train_sep.py``.
+"""
+import glob
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+
+from mmsamrs.registry import MODELS
+from tiny_models import TINY_BACKBONES, backbone_name, labelled_batch, shrink_model
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIGS = sorted(glob.glob(str(REPO / 'configs' / 'sep' / '*.py')))
+SIZE = 64
+#: SPEC section 7 (pre-training): backbone family -> (initial LR, weight decay, minimum LR)
+RECIPES = {'resnet': (1e-3, 5e-2, 5e-6), 'swin': (6e-5, 1e-2, 0.0),
+           'vitaev2': (6e-5, 1e-2, 0.0), 'internimage': (6e-5, 5e-2, 0.0),
+           'vit': (6e-5, 5e-2, 0.0), 'vit-adapter': (6e-5, 1e-2, 0.0)}
+FAMILY = {'r50': 'resnet', 'swin-t': 'swin', 'vitaev2': 'vitaev2',
+          'internimage-t': 'internimage', 'vit-b': 'vit', 'beit-b': 'vit',
+          'vit-b-rvsa': 'vit', 'vit-adapter-b': 'vit-adapter'}
+#: families whose public recipes decay the LR layer by layer (num_layers, rate)
+LAYER_DECAY = {'vit': (12, 0.9), 'vit-adapter': (12, 0.95)}
+
+
+def test_every_backbone_has_a_tiny_version_and_a_recipe():
+    names = {backbone_name(c) for c in CONFIGS}
+    assert names <= set(TINY_BACKBONES) and names <= set(FAMILY)
+    assert Path(REPO / 'configs/sep/upernet_vitaev2_samrs.py').is_file()  # the headline
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=lambda c: Path(c).stem)
+def test_optimiser_settings_follow_the_spec(config):
+    cfg = Config.fromfile(config)
+    family = FAMILY[backbone_name(config)]
+    lr, weight_decay, eta_min = RECIPES[family]
+    optimizer = cfg.optim_wrapper.optimizer
+    assert (optimizer.type, optimizer.lr, optimizer.weight_decay, optimizer.betas) == (
+        'AdamW', lr, weight_decay, (0.9, 0.999))
+    assert cfg.param_scheduler.type == 'CosineAnnealingLR'
+    assert cfg.param_scheduler.eta_min == eta_min and cfg.train_cfg.max_iters == 80000
+    assert cfg.train_dataloader.batch_size * 8 == 96
+    if family in LAYER_DECAY:
+        num_layers, rate = LAYER_DECAY[family]
+        assert cfg.optim_wrapper.constructor == 'mmsamrs.ViTLayerDecayOptimWrapperConstructor'
+        assert cfg.optim_wrapper.paramwise_cfg == dict(num_layers=num_layers,
+                                                       layer_decay_rate=rate)
+    else:
+        assert 'constructor' not in cfg.optim_wrapper
+    assert cfg.model.type == 'mmsamrs.MultiHeadEncoderDecoder'
+    assert cfg.model.heads == dict(SOTA=18, SIOR=20, FAST=37)
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=lambda c: Path(c).stem)
+def test_one_training_step_when_tiny(config):
+    init_default_scope('mmsamrs')
+    cfg = Config.fromfile(config)
+    shrink_model(cfg.model, backbone_name(config))
+    cfg.model.data_preprocessor.size = (SIZE, SIZE)
+    torch.manual_seed(0)
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    model.init_weights()
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    before = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+
+    inputs, samples = labelled_batch(['SOTA', 'SIOR', 'FAST'] * 2, cfg.model.heads, SIZE)
+    log_vars = model.train_step(dict(inputs=list(inputs), data_samples=samples), optim_wrapper)
+
+    assert torch.isfinite(log_vars['loss'])
+    for name in cfg.model.heads:
+        assert any(k.startswith('decode.') and k.endswith(f'.{name}') and 'loss' in k
+                   for k in log_vars), (name, sorted(log_vars))
+    moved = [k for k, v in model.backbone.state_dict().items()
+             if v.is_floating_point() and not torch.equal(v, before[k])]
+    assert moved, 'one step left every backbone weight unchanged'
+    family = FAMILY[backbone_name(config)]
+    if family in LAYER_DECAY:  # the deepest block learns faster than the embedding
+        groups = optim_wrapper.optimizer.param_groups
+        assert min(g['lr'] for g in groups) < max(g['lr'] for g in groups)
