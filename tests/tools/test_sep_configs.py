@@ -9,8 +9,10 @@ configs end to end in ``test_train_sep.py``.
 import glob
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from mmcv.transforms import Compose
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import build_optim_wrapper
@@ -87,3 +89,24 @@ def test_one_training_step_when_tiny(config):
     if family in LAYER_DECAY:  # the deepest block learns faster than the embedding
         groups = optim_wrapper.optimizer.param_groups
         assert min(g['lr'] for g in groups) < max(g['lr'] for g in groups)
+
+
+def test_internimage_224_row_resizes_the_image_not_the_labels(tmp_path):
+    """Table 9 'InternImage-T (dagger)': 512 centre crop, image to 224, labels kept at 512."""
+    init_default_scope('mmsamrs')
+    cfg = Config.fromfile(REPO / 'configs/sep/upernet_internimage-t_samrs-val224.py')
+    cfg.dump(tmp_path / 'dumped.py')  # the Runner stores the config text: it must re-read
+    cfg = Config.fromfile(tmp_path / 'dumped.py')
+    for loader in ('val_dataloader', 'test_dataloader'):
+        for dataset in cfg[loader].dataset.datasets:
+            pipeline = Compose(dataset.pipeline[2:])  # after the two loading steps
+            image = np.random.default_rng(0).integers(0, 256, (600, 700, 3), dtype=np.uint8)
+            labels = np.arange(600 * 700).reshape(600, 700) % 7
+            packed = pipeline(dict(img=image, gt_seg_map=labels.astype(np.uint8),
+                                   img_shape=(600, 700), ori_shape=(600, 700),
+                                   seg_fields=['gt_seg_map'], reduce_zero_label=False))
+            sample = packed['data_samples']
+            assert packed['inputs'].shape == (3, 224, 224)
+            assert sample.img_shape == (224, 224) and sample.ori_shape == (512, 512)
+            np.testing.assert_array_equal(sample.gt_sem_seg.data[0].numpy(),
+                                          labels[44:556, 94:606])  # the centre crop
