@@ -1,7 +1,11 @@
 """mmsamrs: SAMRS (Segment Anything for remote-sensing segmentation) for OpenMMLab.
 
-``compat`` runs first: it fixes known incompatibilities of the pinned stack (see its
-docstring) before mmcv/mmseg/torchvision are imported by anything else.
+``compat`` runs first: it fixes known incompatibilities of the pinned stack before
+mmcv/mmseg/torchvision are imported by anything else, each only where its problem is
+present. It is the one place where importing mmsamrs changes other packages (its docstring
+lists each fix, why and when it acts; ``compat.APPLIED`` names those that acted), and none
+of them makes ``torch.load`` unpickle more than weights and the types of mmengine's own
+checkpoints.
 """
 from . import compat
 

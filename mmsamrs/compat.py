@@ -1,27 +1,37 @@
 """Runtime fixes for known incompatibilities of the pinned dependency stack.
 
-Imported by ``mmsamrs/__init__.py`` before anything else. Each fix first checks that its
-problem is really present on this machine and does nothing otherwise; ``apply_all`` returns
-the names of the fixes that acted (also kept in :data:`APPLIED`).
+Imported by ``mmsamrs/__init__.py`` before anything else. This module is the one place
+where importing mmsamrs changes other packages. Each fix first checks that its problem is
+really present on this machine and does nothing otherwise; ``apply_all`` returns the names
+of the fixes that acted, and :data:`APPLIED` keeps them (``python -c "import mmsamrs;
+print(mmsamrs.compat.APPLIED)"`` shows what acted here). None of them weakens
+``torch.load``: it keeps ``weights_only=True`` for the whole process.
 
 * ``torchvision_nms``: PyPI's torchvision 0.28.0 wheel links ``libtorch_cuda.so``; on a
   CPU-only torch its ``_C`` extension cannot load and ``import torchvision`` then raises
   ``operator torchvision::nms does not exist`` (which also breaks ``segment_anything`` and
-  mmengine's ``Runner``). The fix defines ``torchvision::nms`` (and the ``qnms`` schema) with
-  a CPU kernel through :mod:`torch.library` before torchvision is imported.
+  mmengine's ``Runner``). Acts when torchvision is installed and its compiled ops cannot
+  be loaded. The fix defines ``torchvision::nms`` (and the ``qnms`` schema) with a CPU
+  kernel through :mod:`torch.library` before torchvision is imported; nothing else changes.
 * ``collections_sequence``: mmrotate 1.0.0rc1 does ``from collections import Sequence``,
-  removed in Python 3.10. The fix restores the alias to :class:`collections.abc.Sequence`.
+  removed in Python 3.10. Acts when ``collections.Sequence`` is missing and the installed
+  mmrotate still imports it. The fix adds the alias to :class:`collections.abc.Sequence`.
 * ``checkpoint_weights_only``: mmengine 0.10.7 calls ``torch.load`` without
-  ``weights_only``; torch >= 2.6 defaults it to True, so Runner checkpoints (which hold
-  ``HistoryBuffer`` and other objects) fail to load. The fix registers a loader for local
-  paths that passes ``weights_only=False``, as mmengine 0.11 does. Only use it with
-  checkpoints you trust.
+  ``weights_only``; torch >= 2.6 defaults it to True, which refuses Runner checkpoints
+  (their message hub holds ``HistoryBuffer`` objects and numpy arrays), so ``--resume`` and
+  ``load_checkpoint`` fail with ``Weights only load failed``. Acts when torch defaults to
+  ``weights_only=True`` and mmengine does not pass it. The fix allow-lists exactly those
+  types (:func:`runner_checkpoint_globals`, through ``torch.serialization.add_safe_globals``)
+  and leaves ``torch.load`` and its safe default alone: a file that needs anything else,
+  such as a crafted ``.pth`` that would run code when unpickled, is still refused.
 * ``cpu_distributed``: mmengine 0.10.7 cannot run ``--launcher pytorch`` on a machine
   without CUDA: its launcher calls ``torch.cuda.set_device`` unconditionally, and the
   Runner wraps the model in DDP with ``device_ids=[LOCAL_RANK]``, which torch rejects for
-  CPU modules. Where CUDA is unavailable, the fix initialises the process group with the
-  ``gloo`` backend and no device selection, and builds ``MMDistributedDataParallel``
-  without ``device_ids``, so ``torchrun`` works with CPU processes.
+  CPU modules. Acts when CUDA is unavailable and mmengine's launcher selects a CUDA device.
+  The fix replaces mmengine's ``_init_dist_pytorch`` (process group with the ``gloo``
+  backend, no device selection) and drops ``device_ids`` in
+  ``MMDistributedDataParallel.__init__``, so ``torchrun`` works with CPU processes; a
+  machine with CUDA keeps mmengine's own code.
 """
 from __future__ import annotations
 
@@ -31,8 +41,10 @@ import glob
 import importlib.util
 import inspect
 import os
+import pickle
 from typing import Callable, List
 
+import numpy as np
 import torch
 
 APPLIED: List[str] = []
@@ -130,20 +142,45 @@ def mmengine_loads_without_weights_only() -> bool:
     return 'weights_only' not in inspect.getsource(checkpoint.load_from_local)
 
 
-def load_local_checkpoint(filename: str, map_location=None) -> dict:
-    """Load a local checkpoint with ``weights_only=False`` (mmengine 0.11 behaviour)."""
-    filename = os.path.expanduser(filename)
-    if not os.path.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    return torch.load(filename, map_location=map_location, weights_only=False)
+def history_buffer_method(owner: type, name: str) -> Callable:
+    """``getattr`` as a Runner checkpoint uses it: a statistics method of ``HistoryBuffer``.
+
+    mmengine pickles the ``min``/``max``/``current``/``mean`` (and registered) statistics
+    methods of ``HistoryBuffer`` as ``getattr(HistoryBuffer, name)``. A general ``getattr``
+    would let a crafted file reach any attribute of an allowed object (and from there run
+    code), so anything else is refused.
+    """
+    from mmengine.logging import HistoryBuffer
+    allowed = {'min', 'max', 'current', 'mean', *HistoryBuffer._statistics_methods}
+    if owner is HistoryBuffer and name in allowed:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({owner!r}, {name!r}); only the statistics methods '
+        f'{sorted(allowed)} of HistoryBuffer are allowed')
+
+
+def runner_checkpoint_globals() -> list:
+    """What mmengine Runner checkpoints hold besides tensors and plain containers.
+
+    ``HistoryBuffer`` (the message hub's logged scalars), its statistics methods (through
+    :func:`history_buffer_method`, registered under the name ``builtins.getattr``), and
+    numpy arrays, dtypes and scalars (the buffers' histories, ``runtime_info``), and
+    ``bytes`` (``torch.save``'s pickle protocol 2 writes an empty buffer such as the data of
+    an empty history as ``bytes()``). Building any of these runs no code from the file.
+    """
+    from mmengine.logging import HistoryBuffer
+    reconstruct = np.zeros(1).__reduce__()[0]  # numpy's array rebuild, numpy 1.x and 2.x
+    scalar = np.float64(0).__reduce__()[0]  # numpy's scalar rebuild
+    dtypes = {type(np.dtype(code)) for code in np.typecodes['All']}
+    return [HistoryBuffer, (history_buffer_method, 'builtins.getattr'), reconstruct, scalar,
+            bytes, np.ndarray, np.dtype, *sorted(dtypes, key=lambda t: t.__name__)]
 
 
 def fix_checkpoint_weights_only() -> bool:
-    """Register :func:`load_local_checkpoint` for local paths when mmengine needs it."""
+    """Allow-list the types of Runner checkpoints for ``torch.load(weights_only=True)``."""
     if not (torch_load_defaults_to_weights_only() and mmengine_loads_without_weights_only()):
         return False
-    from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)
+    torch.serialization.add_safe_globals(runner_checkpoint_globals())
     return True
 
 

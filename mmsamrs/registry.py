@@ -35,6 +35,7 @@ PARAM_SCHEDULERS = child('parameter scheduler', mmseg_registry.PARAM_SCHEDULERS,
                          ['mmsamrs.engine'])
 HOOKS = child('hook', mmseg_registry.HOOKS, ['mmsamrs.engine'])
 LOOPS = child('loop', mmseg_registry.LOOPS, ['mmsamrs.engine'])
+RUNNERS = child('runner', mmseg_registry.RUNNERS, ['mmsamrs.engine'])
 METRICS = child('metric', mmseg_registry.METRICS, ['mmsamrs.evaluation'])
 EVALUATOR = child('evaluator', mmseg_registry.EVALUATOR, ['mmsamrs.evaluation'])
 VISUALIZERS = child('visualizer', mmseg_registry.VISUALIZERS, ['mmsamrs.visualization'])

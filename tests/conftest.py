@@ -1,5 +1,4 @@
-"""Shared test fixtures: the real sample data in ``../shared/realdata``, one torch thread."""
-import os
+"""Shared test fixtures: the real sample data in ``tests/data``, one torch thread."""
 from pathlib import Path
 
 import pytest
@@ -7,18 +6,12 @@ import torch
 
 import mmsamrs  # noqa: F401  (applies the compatibility fixes before other imports)
 
-REALDATA = Path(
-    os.environ.get('MMSAMRS_REALDATA',
-                   Path(__file__).resolve().parents[1].parent / 'shared' / 'realdata'))
+REALDATA = Path(__file__).resolve().parent / 'data'
 
 
 @pytest.fixture(scope='session')
 def realdata() -> Path:
-    """Root of the real samples (DOTA, DIOR, HRSC2016, Potsdam); CI has it beside the repo."""
-    if not REALDATA.is_dir():
-        raise FileNotFoundError(
-            f'real sample data not found at {REALDATA}; put shared/ beside the checkout '
-            'or set MMSAMRS_REALDATA')
+    """Root of the real samples (DOTA, DIOR, HRSC2016, Potsdam; see tests/data/README.md)."""
     return REALDATA
 
 

@@ -33,6 +33,23 @@ else
 fi
 pip_install --no-deps "$wheel"
 
+echo "[mmsamrs] SAM 2.1 (sam2) and HQ-SAM (segment-anything-hq)"
+# sam2 is an sdist whose setup.py builds an optional CUDA extension (SAM 2's video
+# post-processing, unused for images): built only where torch is a CUDA build and nvcc
+# exists (SAM2_BUILD_CUDA=0 elsewhere). Its build requires torch: --no-build-isolation builds against the torch
+# installed above instead of downloading another one. Its and HQ-SAM's pins (torch>=2.5.1,
+# numpy>=1.24.4, hydra-core, iopath; torch>=1.7) agree with the stack; HQ-SAM imports
+# timm without declaring it.
+if [ -z "${SAM2_BUILD_CUDA:-}" ]; then
+  if command -v nvcc >/dev/null 2>&1 && "$PYTHON" -c 'import sys, torch; sys.exit(torch.version.cuda is None)'; then
+    export SAM2_BUILD_CUDA=1
+  else
+    export SAM2_BUILD_CUDA=0
+  fi
+fi
+pip_install --no-build-isolation "sam2==1.1.0" "torch==2.13.0" "torchvision==0.28.0" "setuptools<81"
+pip_install "segment-anything-hq==0.3" timm "torch==2.13.0" "torchvision==0.28.0"
+
 echo "[mmsamrs] mmsamrs and the rest of the stack"
 pip_install --pre -e "$REPO[tests]" "torch==2.13.0" "torchvision==0.28.0" "setuptools<81"
 "$PYTHON" -c "import mmsamrs, mmcv.ops; print('mmsamrs', mmsamrs.__version__, 'installed with mmcv', mmcv.__version__)"

@@ -9,9 +9,8 @@ The metric's table (mIoU of each set and their mean) is logged; the metrics also
 """
 import argparse
 
-from mmengine.runner import Runner
-
 from mmsamrs.engine.cli import config_from_args, parse_runner_args, runner_arg_parser
+from mmsamrs.registry import RUNNERS
 
 
 def parse_args() -> argparse.Namespace:
@@ -36,11 +35,13 @@ def main() -> None:
         cfg.default_hooks.visualization.draw = True
         cfg.visualizer.save_dir = args.show_dir
     if args.out:
-        # mmseg's IoUMetric writes the predictions (format_only: no second evaluation)
+        # a format-only copy of the (first) metric writes the predictions: mmseg's IoUMetric
+        # and its subclasses, and MultiSetIoUMetric, take output_dir and format_only
         evaluators = cfg.test_evaluator
-        cfg.test_evaluator = [*(evaluators if isinstance(evaluators, list) else [evaluators]),
-                              dict(type='IoUMetric', format_only=True, output_dir=args.out)]
-    runner = Runner.from_cfg(cfg)
+        evaluators = evaluators if isinstance(evaluators, list) else [evaluators]
+        cfg.test_evaluator = [*evaluators,
+                              dict(evaluators[0], format_only=True, output_dir=args.out)]
+    runner = RUNNERS.build(cfg)  # the config's runner_type (SEP: SEPRunner), else Runner
     runner.test()
 
 

@@ -8,9 +8,9 @@ import argparse
 import logging
 
 from mmengine.logging import print_log
-from mmengine.runner import Runner
 
 from mmsamrs.engine.cli import config_from_args, parse_runner_args, runner_arg_parser
+from mmsamrs.registry import RUNNERS
 
 
 def parse_args() -> argparse.Namespace:
@@ -46,7 +46,7 @@ def main() -> None:
         cfg.resume = True
         if args.resume != 'auto':
             cfg.load_from = args.resume
-    runner = Runner.from_cfg(cfg)
+    runner = RUNNERS.build(cfg)  # the config's runner_type (SEP: SEPRunner), else Runner
     runner.train()
 
 

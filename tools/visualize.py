@@ -46,7 +46,7 @@ def main() -> None:
     rows = [
         draw_set_row(source, args.stems or pick_stems(source, args.num_samples, args.seed),
                      with_instances=args.instances, alpha=args.alpha,
-                     with_labels=args.with_labels) for source in sources
+                     with_labels=args.with_labels, progress=True) for source in sources
     ]
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     width, height = save_sample_grid(rows, args.out, args.panel_inches, args.dpi)

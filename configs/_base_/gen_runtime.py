@@ -8,6 +8,9 @@ env_cfg = dict(
     # use backend='gloo' for CPU-only multi-process runs
     dist_cfg=dict(backend='nccl'))
 log_level = 'INFO'
+# A fixed seed: with random SAM weights (model.checkpoint=None) every run draws the same
+# weights, so a resumed run continues with the same model. settings.json pins it.
+randomness = dict(seed=0)
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50))

@@ -1,20 +1,13 @@
 # UNet (the paper's variant, mmsamrs.UNetHead) + ResNet-50 (v1c), multi-head segmentation
-# pre-training on SOTA + SIOR + FAST (SAMRS SEP, Table 9 "UNet" rows): the schedule and
+# pre-training on the sets of `samrs_sets` (SAMRS SEP, Table 9 "UNet" rows): the schedule and
 # optimiser of upernet_r50_samrs.py (AdamW LR 1e-3, weight decay 0.05, cosine to 5e-6).
-# Pre-trained weights: as upernet_r50_samrs.py (IMP); the "SEP" row starts from scratch:
+# Pre-trained weights: ImageNet (IMP); the "SEP" row starts from scratch:
 # --cfg-options model.backbone.init_cfg=None
-_base_ = './upernet_r50_samrs.py'
-norm_cfg = dict(type='SyncBN', requires_grad=True)
-model = dict(
-    decode_head=dict(
-        _delete_=True,
-        type='mmsamrs.UNetHead',
-        in_channels=[256, 512, 1024, 2048],
-        in_index=[0, 1, 2, 3],
-        channels=128,  # decoder blocks of 512, 256, 128 channels (strides 16, 8, 4)
-        dropout_ratio=0.1,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        logits_act_cfg=dict(type='ReLU'),
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
-    auxiliary_head=None)  # the paper's UNet has no auxiliary head
+_base_ = [
+    '../_base_/models/unet_r50.py', '../_base_/datasets/samrs.py',
+    '../_base_/schedules/sep_80k.py', '../_base_/sep_runtime.py'
+]
+model = dict(type='mmsamrs.MultiHeadEncoderDecoder',
+             data_preprocessor=dict(size=_base_.crop_size))  # one classifier per set
+optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=5e-2))
+param_scheduler = dict(eta_min=5e-6)

@@ -9,7 +9,7 @@ _base_ = './upernet_internimage-t_samrs.py'
 resize_image_only = dict(
     type='KeyMapper', mapping=dict(img='img', img_shape='img_shape', gt_seg_map=...),
     auto_remap=True, transforms=[dict(type='Resize', scale=(224, 224), keep_ratio=False)])
+# before the last step, PackSegInputs
 val_pipeline = [*_base_.val_pipeline[:-1], resize_image_only, _base_.val_pipeline[-1]]
-val_dataloader = dict(dataset=dict(datasets=[
-    dict(d, pipeline=val_pipeline) for d in _base_.val_dataloader.dataset.datasets]))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader

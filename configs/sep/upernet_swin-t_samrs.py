@@ -1,17 +1,13 @@
-# UperNet + Swin-T, multi-head segmentation pre-training on SOTA + SIOR + FAST (SAMRS SEP):
-# as upernet_r50_samrs.py with AdamW LR 6e-5, weight decay 0.01 (none on position tables and
-# norms, as the official SAMRS code), cosine to 0. Backbone: ImageNet-1k Swin-T in mmseg's keys
-# (OpenMMLab download, cached once in ~/.cache/torch). A checkpoint in the official Swin layout
-# (Microsoft's, RSP's) first goes through
-# <site-packages>/mmseg/.mim/tools/model_converters/swin2mmseg.py.
+# UperNet + Swin-T, multi-head segmentation pre-training on the sets of `samrs_sets` (SAMRS
+# SEP): as upernet_r50_samrs.py with AdamW LR 6e-5, weight decay 0.01 (none on position
+# tables and norms, as the official SAMRS code), cosine to 0. Backbone: ImageNet-1k Swin-T
+# (configs/_base_/models/upernet_swin-t.py).
 _base_ = [
-    'mmseg::_base_/models/upernet_swin.py', '../_base_/datasets/samrs.py',
+    '../_base_/models/upernet_swin-t.py', '../_base_/datasets/samrs.py',
     '../_base_/schedules/sep_80k.py', '../_base_/sep_runtime.py'
 ]
-swin_t = 'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/swin/swin_tiny_patch4_window7_224_20220317-1cdeb081.pth'  # noqa: E501
-model = dict(
-    _base_.samrs_model,
-    backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=swin_t)))
+model = dict(type='mmsamrs.MultiHeadEncoderDecoder',
+             data_preprocessor=dict(size=_base_.crop_size))  # one classifier per set
 optim_wrapper = dict(
     optimizer=dict(lr=6e-5, weight_decay=1e-2),
     paramwise_cfg=dict(custom_keys={

@@ -1,38 +1,13 @@
-# UperNet + ViT-Adapter-B (mmsamrs.ViTAdapter), multi-head segmentation pre-training on
-# SOTA + SIOR + FAST (SAMRS SEP, Table 9 "IMP+SEP ViT-Adapter-B"): AdamW LR 6e-5, weight decay
-# 0.01, cosine to 0, layer-wise LR decay 0.95 over the 12 ViT blocks (the official recipe;
-# the adapter, neck-free pyramid and heads train at the full rate).
-# Backbone: ImageNet DeiT-B/16 in Facebook's timm layout ({'model': ...}), read as published
-# (downloaded once to ~/.cache/torch); ViT-Adapter's own released segmentors' backbone keys
-# load too (model.backbone.init_cfg.checkpoint=PATH).
+# UperNet + ViT-Adapter-B (mmsamrs.ViTAdapter), multi-head segmentation pre-training on the
+# sets of `samrs_sets` (SAMRS SEP, Table 9 "IMP+SEP ViT-Adapter-B"): AdamW LR 6e-5, weight
+# decay 0.01, cosine to 0, layer-wise LR decay 0.95 over the 12 ViT blocks (the official
+# recipe; the adapter, neck-free pyramid and heads train at the full rate). Backbone:
+# ImageNet DeiT-B/16 as published (configs/_base_/models/upernet_vit-adapter-b.py).
 _base_ = [
-    'mmseg::_base_/models/upernet_r50.py', '../_base_/datasets/samrs.py',
-    '../_base_/schedules/sep_80k.py', '../_base_/sep_runtime.py'
+    '../_base_/models/upernet_vit-adapter-b.py', '../_base_/datasets/samrs.py',
+    '../_base_/schedules/sep_80k_layer-decay.py', '../_base_/sep_runtime.py'
 ]
-deit_b = 'https://dl.fbaipublicfiles.com/deit/deit_base_patch16_224-b5f2ef4d.pth'
-model = dict(
-    _base_.samrs_model,
-    pretrained=None,
-    backbone=dict(
-        _delete_=True,
-        type='mmsamrs.ViTAdapter',
-        pretrain_size=224,
-        embed_dim=768,
-        depth=12,
-        num_heads=12,
-        mlp_ratio=4.0,
-        drop_path_rate=0.3,
-        conv_inplane=64,
-        n_points=4,
-        deform_num_heads=12,
-        cffn_ratio=0.25,
-        deform_ratio=0.5,
-        interaction_indexes=[[0, 2], [3, 5], [6, 8], [9, 11]],
-        norm_cfg=dict(type='SyncBN', requires_grad=True),
-        init_cfg=dict(type='Pretrained', checkpoint=deit_b)),
-    decode_head=dict(in_channels=[768, 768, 768, 768], channels=512),
-    auxiliary_head=dict(in_channels=768, channels=256))
-optim_wrapper = dict(
-    optimizer=dict(lr=6e-5, weight_decay=1e-2),
-    constructor='mmsamrs.ViTLayerDecayOptimWrapperConstructor',
-    paramwise_cfg=dict(num_layers=12, layer_decay_rate=0.95))
+model = dict(type='mmsamrs.MultiHeadEncoderDecoder',
+             data_preprocessor=dict(size=_base_.crop_size))  # one classifier per set
+optim_wrapper = dict(optimizer=dict(lr=6e-5, weight_decay=1e-2),
+                     paramwise_cfg=dict(layer_decay_rate=0.95))

@@ -1,39 +1,16 @@
-# UperNet + ViTAEv2-S (mmsamrs.ViTAEv2, window attention in stages 1-2, full attention in
-# 3-4), multi-head segmentation pre-training on SOTA + SIOR + FAST (SAMRS SEP, Table 9
-# "IMP+SEP ViTAEv2-S"; the product's headline example):
+# UperNet + ViTAEv2-S (mmsamrs.ViTAEv2), multi-head segmentation pre-training on the sets of
+# `samrs_sets` (SAMRS SEP, Table 9 "IMP+SEP ViTAEv2-S"; the product's headline example):
 #   python tools/train.py configs/sep/upernet_vitaev2_samrs.py
-# AdamW LR 6e-5, weight decay 0.01 (none on norms), cosine to 0, as Swin.
-# Backbone: ImageNet-1k ViTAEv2-S released by the ViTAE authors (ViTAEv2-S.pth.tar, a
-# {'state_dict': ...} in the official key layout, read as published); the RSP weights
-# (rsp-vitaev2-s-ckpt.pth, {'model': ...}) load the same way:
-#   --cfg-options model.backbone.init_cfg.checkpoint=pretrain/rsp-vitaev2-s-ckpt.pth
+#   python tools/train.py configs/sep/upernet_vitaev2_samrs.py \
+#       --cfg-options samrs_sets="['SOTA','SIOR']"                 # two sets
+# AdamW LR 6e-5, weight decay 0.01 (none on norms), cosine to 0, as Swin. Backbone:
+# ImageNet-1k ViTAEv2-S (configs/_base_/models/upernet_vitaev2.py).
 _base_ = [
-    'mmseg::_base_/models/upernet_r50.py', '../_base_/datasets/samrs.py',
+    '../_base_/models/upernet_vitaev2.py', '../_base_/datasets/samrs.py',
     '../_base_/schedules/sep_80k.py', '../_base_/sep_runtime.py'
 ]
-model = dict(
-    _base_.samrs_model,
-    pretrained=None,
-    backbone=dict(
-        _delete_=True,
-        type='mmsamrs.ViTAEv2',
-        embed_dims=(64, 64, 128, 256),
-        token_dims=(64, 128, 256, 512),
-        downsample_ratios=(4, 2, 2, 2),
-        rc_token_types=('window', 'window', 'transformer', 'transformer'),
-        nc_token_types=('window', 'window', 'transformer', 'transformer'),
-        rc_heads=(1, 1, 2, 4),
-        nc_heads=(1, 2, 4, 8),
-        rc_groups=(1, 16, 32, 64),
-        nc_groups=(1, 32, 64, 128),
-        nc_depths=(2, 2, 8, 2),
-        mlp_ratio=4.0,
-        window_size=7,
-        drop_path_rate=0.3,
-        norm_cfg=dict(type='SyncBN', requires_grad=True),  # PCM's BN, synchronised in DDP
-        init_cfg=dict(type='Pretrained', checkpoint='pretrain/ViTAEv2-S.pth.tar')),
-    decode_head=dict(in_channels=[64, 128, 256, 512], channels=512),
-    auxiliary_head=dict(in_channels=256, channels=256))
+model = dict(type='mmsamrs.MultiHeadEncoderDecoder',
+             data_preprocessor=dict(size=_base_.crop_size))  # one classifier per set
 optim_wrapper = dict(
     optimizer=dict(lr=6e-5, weight_decay=1e-2),
     paramwise_cfg=dict(custom_keys={'norm': dict(decay_mult=0.)}))

@@ -1,16 +1,18 @@
-# Cut DOTA scenes into 1024x1024 patches (SOTA's patch size, SPEC section 2) with 200
+# Cut DOTA scenes into 1024x1024 patches (SOTA's patch size in SAMRS) with 200
 # pixels of overlap (stride 824; the DOTA devkit's default gap). A cut object is kept
 # when >= 70% of its area lies in the window (devkit threshold) and clipped to it.
-# Run once per split into the same folder (DOTA image ids are unique across splits):
+# data_root is one split of the official DOTA release: images/ and labelTxt/ (the
+# labelTxt-v2.0 annotations unzipped or linked as labelTxt). Run once per split into the
+# same folder (DOTA image ids are unique across splits):
 #   python tools/split_images.py configs/split/dota_1024.py
-#   python tools/split_images.py configs/split/dota_1024.py \
-#       --cfg-options dataset.data_root=data/DOTA/val
+#   python tools/split_images.py configs/split/dota_1024.py --cfg-options data_root=data/DOTA/val
 # Output: out_dir/images/*.png + out_dir/labelTxt/*.txt, read by DOTADataset.
 custom_imports = dict(imports=['mmsamrs'], allow_failed_imports=False)
 
+data_root = 'data/DOTA/train'
 dataset = dict(
     type='DOTADataset',
-    data_root='data/DOTA/train',
+    data_root=data_root,
     version='2.0',
     strict=False)  # record bad input in the report and skip it
 

@@ -8,7 +8,7 @@ from .coco_stream import (annotations_for_stems, category_label_indices,
                           classes_from_categories, image_stem, iter_coco)
 from .plots import plot_class_histograms, plot_mask_sizes
 from .reports import table2_markdown, table2_row, write_reports
-from .sources import SetSource, find_image, load_sets, resolve_classes
+from .set_files import SetSource, find_image, load_sets, resolve_classes
 from .statistics import (SIZE_BIN_EDGES, ImageStats, SetAccumulator, SetStatistics,
                          analyze_set, count_coco_instances, default_workers, measure_image,
                          size_bin, size_bin_label)

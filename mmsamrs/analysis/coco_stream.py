@@ -10,10 +10,14 @@ buffer refilled in fixed-size chunks. Any key order is accepted (the generator w
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+import sys
 from typing import (Any, Collection, Dict, Iterable, Iterator, List, Optional, TextIO,
                     Tuple)
+
+from mmengine.utils import ProgressBar
 
 CHUNK_CHARS = 1 << 20
 _NON_SPACE = re.compile(r'[^ \t\n\r]')
@@ -22,9 +26,11 @@ _NON_SPACE = re.compile(r'[^ \t\n\r]')
 class _Reader:
     """Chunked JSON token reader over a text file."""
 
-    def __init__(self, file: TextIO, chunk_chars: int) -> None:
+    def __init__(self, file: TextIO, chunk_chars: int,
+                 bar: Optional[ProgressBar] = None) -> None:
         self._file = file
         self._chunk_chars = chunk_chars
+        self._bar = bar
         self._buf = ''
         self._pos = 0
         self._eof = False
@@ -40,6 +46,8 @@ class _Reader:
             return False
         self._buf = self._buf[self._pos:] + data
         self._pos = 0
+        if self._bar is not None:
+            self._bar.update()
         return True
 
     def peek(self) -> str:
@@ -80,40 +88,51 @@ class _Reader:
             return obj
 
 
-def iter_coco(path: str, keys: Collection[str],
-              chunk_chars: Optional[int] = None) -> Iterator[Tuple[str, Any]]:
+def iter_coco(path: str, keys: Collection[str], chunk_chars: Optional[int] = None,
+              progress: bool = False) -> Iterator[Tuple[str, Any]]:
     """Yield ``(key, element)`` for the elements of the top-level arrays named in ``keys``.
 
     A top-level value that is not an array is yielded whole as ``(key, value)``. Values
     of other keys are skipped (arrays element by element), so memory stays at one
     element plus one chunk (``chunk_chars``, default :data:`CHUNK_CHARS`) whatever the
-    file size.
+    file size. ``progress`` shows mmengine's progress bar, one step per chunk read.
     """
+    chunk_chars = chunk_chars or CHUNK_CHARS
+    bar = ProgressBar(max(1, math.ceil(os.path.getsize(path) / chunk_chars)),
+                      file=sys.stdout) if progress else None
     with open(path, encoding='utf-8') as file:
-        reader = _Reader(file, chunk_chars or CHUNK_CHARS)
-        reader.take('{')
-        if reader.peek() == '}':
-            return
-        while True:
-            key = reader.value()
-            reader.take(':')
-            if reader.peek() == '[':
-                reader.take('[')
-                if reader.peek() == ']':
-                    reader.take(']')
-                else:
-                    while True:
-                        element = reader.value()
-                        if key in keys:
-                            yield key, element
-                        if reader.take(',]') == ']':
-                            break
+        try:
+            yield from _walk(_Reader(file, chunk_chars, bar), keys)
+        finally:
+            if bar is not None:
+                bar.file.write('\n')
+
+
+def _walk(reader: _Reader, keys: Collection[str]) -> Iterator[Tuple[str, Any]]:
+    """The top-level walk of :func:`iter_coco` over an open reader."""
+    reader.take('{')
+    if reader.peek() == '}':
+        return
+    while True:
+        key = reader.value()
+        reader.take(':')
+        if reader.peek() == '[':
+            reader.take('[')
+            if reader.peek() == ']':
+                reader.take(']')
             else:
-                value = reader.value()
-                if key in keys:
-                    yield key, value
-            if reader.take(',}') == '}':
-                return
+                while True:
+                    element = reader.value()
+                    if key in keys:
+                        yield key, element
+                    if reader.take(',]') == ']':
+                        break
+        else:
+            value = reader.value()
+            if key in keys:
+                yield key, value
+        if reader.take(',}') == '}':
+            return
 
 
 def image_stem(image: Dict[str, Any]) -> str:

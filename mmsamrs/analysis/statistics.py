@@ -32,9 +32,9 @@ import numpy as np
 from mmengine.utils import ProgressBar
 from PIL import Image
 
-from mmsamrs.generation.painting import IGNORE_INDEX
+from mmsamrs.utils import IGNORE_INDEX
 from .coco_stream import category_label_indices, classes_from_categories, iter_coco
-from .sources import SetSource, find_image, stem_of
+from .set_files import SetSource, find_image, stem_of
 
 SMALL_MASK = 100
 # [1, 100) is the paper's "extremely small" bucket; above, four bins per decade up to
@@ -198,13 +198,15 @@ class CocoCounts:
     categories: List[dict]
 
 
-def count_coco_instances(coco_file: str) -> CocoCounts:
-    """Instances per category id and mask-size histogram of a COCO file, in one stream."""
+def count_coco_instances(coco_file: str, progress: bool = False) -> CocoCounts:
+    """Instances per category id and mask-size histogram of a COCO file, in one stream
+    (``progress``: mmengine's progress bar over the file)."""
     per_category: Dict[int, int] = collections.defaultdict(int)
     size_hist = np.zeros(NUM_SIZE_BINS, dtype=np.int64)
     empty = 0
     categories: List[dict] = []
-    for key, element in iter_coco(coco_file, ('annotations', 'categories')):
+    for key, element in iter_coco(coco_file, ('annotations', 'categories'),
+                                  progress=progress):
         if key == 'categories':
             categories.append(element)
             continue
@@ -228,9 +230,10 @@ def _bounded_imap(pool: Pool, func, args: Iterable[tuple], window: int) -> Itera
         yield result
 
 
-def _coco_instances(source: SetSource) -> Tuple[Tuple[str, ...], np.ndarray, np.ndarray, int]:
+def _coco_instances(source: SetSource,
+                    progress: bool) -> Tuple[Tuple[str, ...], np.ndarray, np.ndarray, int]:
     """Classes, instances per class, size histogram and empty masks from the COCO file."""
-    coco = count_coco_instances(source.coco_file)
+    coco = count_coco_instances(source.coco_file, progress)
     classes = source.classes or classes_from_categories(coco.categories)
     unknown = set(coco.per_category) - {int(c['id']) for c in coco.categories}
     if unknown:
@@ -271,7 +274,7 @@ def analyze_set(source: SetSource, workers: int = 0, progress: bool = True) -> S
         classes, instances, size_hist, empty = (source.classes, acc.component_counts,
                                                 acc.component_sizes, 0)
     else:
-        classes, instances, size_hist, empty = _coco_instances(source)
+        classes, instances, size_hist, empty = _coco_instances(source, progress)
     num = len(classes)
     return SetStatistics(
         name=source.name, classes=tuple(classes), images=acc.images,

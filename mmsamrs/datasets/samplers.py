@@ -95,13 +95,12 @@ class ProportionalMultiSourceSampler(Sampler):
         train_dataloader = dict(
             batch_size=12,  # per GPU
             sampler=dict(type='ProportionalMultiSourceSampler', batch_size=12),
-            dataset=dict(type='ConcatDataset',
-                         ignore_keys=['classes', 'palette', 'dataset_name'],
-                         datasets=[sota_train, sior_train, fast_train]))
+            dataset=dict(type='SAMRSMultiSetDataset', sets=['SOTA', 'SIOR', 'FAST'],
+                         split='train', pipeline=...))
 
     Args:
-        dataset: a ``ConcatDataset`` (mmengine's or torch's: ``datasets`` and
-            ``cumulative_sizes``).
+        dataset: a ``ConcatDataset`` (``SAMRSMultiSetDataset``, mmengine's or torch's:
+            ``datasets`` and ``cumulative_sizes``).
         batch_size: per-rank batch size (the dataloader's), at least the number of sets.
         shuffle: shuffle each pass (True) or go in order.
         seed: random seed, the same on all ranks; None draws one and syncs it over ranks.

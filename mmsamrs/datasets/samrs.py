@@ -36,10 +36,10 @@ from typing import Dict, List, Optional, Sequence, Union
 from mmseg.datasets import BaseSegDataset
 from mmseg.datasets.transforms import PackSegInputs
 
-from mmsamrs.generation.painting import IGNORE_INDEX
 from mmsamrs.registry import DATASETS
+from mmsamrs.utils import IGNORE_INDEX
 from .class_names import FAST_CLASSES, SIOR_CLASSES, SOTA_CLASSES, make_palette
-from .splits import read_stems
+from .split_files import read_stems
 
 META_KEYS = PackSegInputs().meta_keys + ('dataset_name', )
 SHOWN = 5  # missing files named in an error message
@@ -50,9 +50,13 @@ def _preview(stems: Sequence[str]) -> str:
     return ', '.join(repr(s) for s in stems[:SHOWN]) + more
 
 
+@DATASETS.register_module()
 class SAMRSDataset(BaseSegDataset):
-    """Base of the SAMRS sets; subclasses set ``METAINFO`` (``classes``, ``palette``,
-    ``dataset_name``). See the module docstring for layouts and the required pipeline.
+    """A SAMRS-style set: the base of SOTA/SIOR/FAST, and any set of one's own given
+    ``metainfo=dict(classes=..., palette=..., dataset_name=...)`` (subclasses set
+    ``METAINFO``). See the module docstring for layouts and the required pipeline. Config:
+    ``dataset=dict(type='SAMRSDataset', data_root=..., metainfo=dict(...), pipeline=...)``;
+    several sets at once: ``SAMRSMultiSetDataset``.
 
     Args:
         data_root: root joined to ``ann_file`` and relative ``data_prefix`` entries.
@@ -89,6 +93,17 @@ class SAMRSDataset(BaseSegDataset):
             raise ValueError(
                 f"{type(self).__name__}: PackSegInputs drops the samples' dataset_name; "
                 f'use dict(type=\'PackSegInputs\', meta_keys={META_KEYS!r})')
+
+    @classmethod
+    def _load_metainfo(cls, metainfo: Optional[dict] = None) -> dict:
+        """mmengine's metainfo loading, with ``dataset_name`` taken as a name: mmengine would
+        first try to read any string value as a file of that name."""
+        metainfo = dict(metainfo or {})
+        name = metainfo.pop('dataset_name', None)
+        loaded = super()._load_metainfo(metainfo)
+        if name is not None:
+            loaded['dataset_name'] = name
+        return loaded
 
     @property
     def dataset_name(self) -> str:
@@ -127,6 +142,11 @@ class SAMRSDataset(BaseSegDataset):
         labels = self._files(seg_dir, (self.seg_map_suffix, ))
         if self.ann_file:
             stems, where = read_stems(self.ann_file), f'split file {self.ann_file!r}'
+            if not stems:
+                raise ValueError(
+                    f'{type(self).__name__}: split file (ann_file) {self.ann_file!r} lists '
+                    'no image; tools/make_splits.py gives every set of 2 or more images '
+                    'train and val images')
             no_image = [s for s in stems if s not in images]
             if no_image:
                 raise self._missing(

@@ -1,7 +1,7 @@
 """Reproducible few-label subsets of a training set (paper section 4.3, Tables 5-6).
 
 A subset keeps the first ``floor(n * fraction)`` samples of the seeded SHA-256 order of
-:func:`mmsamrs.datasets.splits.split_stems` (its validation part), a sample being named by
+:func:`mmsamrs.datasets.split_files.split_stems` (its validation part), a sample being named by
 its image file stem. The choice depends only on the names, the fraction and the seed: not
 on file order, machine or library version. For one seed, smaller subsets are contained in
 larger ones (the 1% subset lies inside the 3% one, which lies inside the 5% one).
@@ -12,7 +12,7 @@ from typing import List, Sequence, Union
 from mmengine.dataset import BaseDataset
 
 from mmsamrs.registry import DATASETS
-from .splits import split_stems
+from .split_files import split_stems
 
 
 def subset_indices(stems: Sequence[str], fraction: float, seed: int = 2023) -> List[int]:

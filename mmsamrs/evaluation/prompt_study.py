@@ -1,23 +1,28 @@
 """The prompt study of the SAMRS paper (section 2.4, Table 1): settings, study config, report.
 
-:func:`study_config` merges the configs of several prompt settings (identical but for
-the ``prompts`` of their ``SAMPrompts`` step, e.g. ``configs/gen/hrsc_prompts/*.py``) into
-one runner config whose ``PromptStudyLoop`` encodes every image once and decodes all
-settings from that embedding; :func:`write_report` writes the result in Table 1's layout.
+:func:`study_config` turns a prompt-study config (``configs/gen/hrsc_prompts.py``) and the
+settings to run, or several configs identical but for the ``prompts`` of their
+``SAMPrompts`` step, into one runner config whose ``PromptStudyLoop`` encodes every image
+once per model and decodes all settings from that embedding, for one model or several
+(SAM, HQ-SAM, SAM 2.1: :func:`study_models`); :func:`write_report` writes the result in
+Table 1's layout, one column group per model, with each model's timing.
 """
 import copy
 import csv
 import json
 import math
 import os
-from typing import Any, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from mmengine.config import Config
 
 from mmsamrs.datasets.transforms.prompts import parse_prompt_setting
+from mmsamrs.generation.crops import clip_crop
+from mmsamrs.generation.rle import encode_crop
 from mmsamrs.registry import TRANSFORMS
+from mmsamrs.utils import atomic_write_bytes
 
 #: Prompt columns of Table 1, with the paper's names.
 TABLE1_PROMPTS = {'cp': 'CP', 'hbox': 'H-Box', 'hbox_mask': 'H-Box-M',
@@ -35,6 +40,11 @@ TABLE_METRICS = ('mIoU_I', 'mIoU_P')
 REPORT_FILES = dict(markdown='prompt_study.md', csv='prompt_study.csv',
                     json='prompt_study.json', plot='prompt_study.png',
                     per_instance='per_instance.csv')
+#: Folder (in the output directory) of the predicted masks, ``<setting>.json`` each
+#: (``<model>/<setting>.json`` in a study of several models).
+MASKS_DIR = 'masks'
+#: Timing columns of the report (seconds, summed over the images of the study).
+TIMING_KEYS = ('images', 'encoder_s', 'decoder_s')
 
 
 def setting_name(setting: Union[str, Sequence[str]]) -> str:
@@ -73,14 +83,44 @@ def find_prompt_step(pipeline: Sequence[Mapping]) -> int:
     return found[0]
 
 
-def study_config(cfgs: Sequence[Config], settings: Optional[Sequence[str]] = None) -> Config:
+def study_models(model: Mapping[str, Any],
+                 models: Sequence[Union[str, Mapping[str, Any]]]) -> List[Dict[str, Any]]:
+    """The models of a study: ``dict(name=..., model=<model config>)`` each.
+
+    Each entry of ``models`` changes the config's ``model``: a released arch name
+    (``'sam2.1_hiera_t'``: that arch with its official weights), ``'ARCH=CHECKPOINT'``
+    (that arch and weight file), or a dict of model keys (``arch``, ``checkpoint``, ...;
+    ``name`` for the column group, required when ``arch`` is a dict). Names must differ.
+    """
+    entries, names = [], []
+    for entry in models:
+        if isinstance(entry, str):
+            arch, _, checkpoint = entry.partition('=')
+            entry = dict(arch=arch, checkpoint=checkpoint or 'official')
+        entry = dict(entry)
+        name = entry.pop('name', entry.get('arch'))
+        if not isinstance(name, str):
+            raise ValueError(f'study model {entry} needs a name (its arch is not a name)')
+        names.append(name)
+        entries.append(dict(name=name, model=dict(copy.deepcopy(dict(model)), **entry)))
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f'study models given more than once: {repeated}')
+    return entries
+
+
+def study_config(cfgs: Sequence[Config], settings: Optional[Sequence[str]] = None,
+                 models: Optional[Sequence[Union[str, Mapping[str, Any]]]] = None) -> Config:
     """One runner config that runs the prompt settings of ``cfgs`` with shared embeddings.
 
     The configs must be equal except for the ``prompts`` of their ``SAMPrompts`` step
     (same data, model, pipeline otherwise), since one encoder pass serves all settings.
     The result is the first config with ``test_cfg = dict(type='PromptStudyLoop',
     settings=...)``: the configs' settings (or ``settings``, e.g. ``['table1']``) in
-    Table 1's order. ``ValueError`` names the keys where the configs differ.
+    Table 1's order. ``models`` (else the config's ``study_models``, if any) runs several
+    models (:func:`study_models`; the first one is the runner's ``model``) and adds
+    ``models=[dict(name=..., model=...), ...]`` to ``test_cfg``. ``ValueError`` names the
+    keys where the configs differ.
     """
     if not cfgs:
         raise ValueError('no config given')
@@ -101,6 +141,11 @@ def study_config(cfgs: Sequence[Config], settings: Optional[Sequence[str]] = Non
                              'model')
     study = copy.deepcopy(cfgs[0])
     study.test_cfg = dict(type='PromptStudyLoop', settings=order_settings(settings or found))
+    models = models or study.get('study_models')
+    if models:
+        entries = study_models(study.model.to_dict(), models)
+        study.model = entries[0]['model']
+        study.test_cfg.models = entries
     return study
 
 
@@ -108,16 +153,32 @@ def _fmt(value: float) -> str:
     return 'n/a' if math.isnan(value) else f'{value:.2f}'
 
 
-def markdown_table(rows: Mapping[str, Mapping[str, float]]) -> str:
-    """Table 1's layout: one row per setting, its prompts ticked, then mIoU_I and mIoU_P."""
-    header = ['Setting', *TABLE1_PROMPTS.values(), *TABLE_METRICS]
+def metric_columns(rows: Mapping[str, Mapping[str, Mapping[str, float]]]) -> List[tuple]:
+    """``(model, metric, header)`` of the metric columns: ``mIoU_I``, ``mIoU_P`` for one
+    model; ``<model> mIoU_I``, ``<model> mIoU_P`` per model (a column group each) for
+    several."""
+    return [(model, metric, metric if len(rows) == 1 else f'{model} {metric}')
+            for model in rows for metric in TABLE_METRICS]
+
+
+def setting_names(rows: Mapping[str, Mapping[str, Mapping[str, float]]]) -> List[str]:
+    """The settings of the study (every model runs the same ones), in row order."""
+    return list(next(iter(rows.values())))
+
+
+def markdown_table(rows: Mapping[str, Mapping[str, Mapping[str, float]]]) -> str:
+    """Table 1's layout: one row per setting, its prompts ticked, then mIoU_I and mIoU_P
+    of each model (``rows``: model -> setting -> metrics)."""
+    columns = metric_columns(rows)
+    header = ['Setting', *TABLE1_PROMPTS.values(), *(c[2] for c in columns)]
     lines = ['| ' + ' | '.join(header) + ' |',
-             '|' + '---|' + ':-:|' * len(TABLE1_PROMPTS) + '--:|' * len(TABLE_METRICS)]
-    for name, metrics in rows.items():
+             '|' + '---|' + ':-:|' * len(TABLE1_PROMPTS) + '--:|' * len(columns)]
+    for name in setting_names(rows):
         used = parse_prompt_setting(name)
         ticks = ['✓' if p in used else '' for p in TABLE1_PROMPTS]
-        lines.append('| ' + ' | '.join([name, *ticks, *(_fmt(metrics[m]) for m in
-                                                       TABLE_METRICS)]) + ' |')
+        lines.append('| ' + ' | '.join(
+            [name, *ticks, *(_fmt(rows[model][name][metric]) for model, metric, _ in columns)])
+            + ' |')
     return '\n'.join(lines)
 
 
@@ -132,38 +193,121 @@ def per_class_table(rows: Mapping[str, Mapping[str, float]], classes: Sequence[s
     return '\n'.join(lines)
 
 
-def plot_bars(rows: Mapping[str, Mapping[str, float]], path: str) -> None:
-    """Grouped bar plot (PNG) of mIoU_I and mIoU_P per setting (matplotlib, Agg)."""
-    figure = Figure(figsize=(max(6.0, 0.6 * len(rows) + 2), 4.5), layout='constrained')
+def timing_table(timing: Mapping[str, Mapping[str, float]]) -> str:
+    """One row per model: images, encoder and decoder seconds (all settings), per image."""
+    lines = ['| Model | images | encoder (s) | decoder, all settings (s) | s / image |',
+             '|---|--:|--:|--:|--:|']
+    for model, t in timing.items():
+        per_image = (t['encoder_s'] + t['decoder_s']) / max(t['images'], 1)
+        lines.append(f"| {model} | {t['images']} | {t['encoder_s']:.2f} | "
+                     f"{t['decoder_s']:.2f} | {per_image:.3f} |")
+    return '\n'.join(lines)
+
+
+def axis_top(values: Sequence[float]) -> float:
+    """Upper y limit of the bar plot: 20% above the highest value (room for the bar
+    labels), rounded up to a multiple of 5; 100 when there is no positive value."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite or max(finite) <= 0:
+        return 100.0
+    return 5.0 * math.ceil(max(finite) * 1.2 / 5)
+
+
+def bar_figure(rows: Mapping[str, Mapping[str, Mapping[str, float]]]) -> Figure:
+    """Grouped bar plot of mIoU_I and mIoU_P of each model per setting (matplotlib, Agg
+    canvas; ``rows``: model -> setting -> metrics).
+
+    Each bar is labelled with its value as in the tables (``n/a`` for NaN); the y axis
+    ends a little above the highest value (:func:`axis_top`), so low values stay readable.
+    """
+    settings = setting_names(rows)
+    columns = metric_columns(rows)
+    figure = Figure(figsize=(max(6.0, 0.35 * len(columns) * len(settings) + 2), 4.5),
+                    layout='constrained')
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    width = 0.4
-    for k, metric in enumerate(TABLE_METRICS):
-        values = [rows[name][metric] for name in rows]
-        axes.bar([i + (k - 0.5) * width for i in range(len(rows))], values, width,
-                 label=metric)
-    axes.set_xticks(range(len(rows)), list(rows), rotation=45, ha='right')
+    width = 0.8 / len(columns)
+    values = {header: [rows[model][name][metric] for name in settings]
+              for model, metric, header in columns}
+    for k, (header, series) in enumerate(values.items()):
+        bars = axes.bar([i + (k - (len(columns) - 1) / 2) * width for i in range(len(settings))],
+                        [0.0 if math.isnan(v) else v for v in series], width,
+                        label=f'{header} (%)')
+        axes.bar_label(bars, labels=[_fmt(v) for v in series], padding=2,
+                       fontsize=7, rotation=90)
+    axes.set_xticks(range(len(settings)), settings, rotation=45, ha='right')
     axes.set_ylabel('IoU (%)')
-    axes.set_ylim(0, 100)
+    axes.set_ylim(0, axis_top([v for vs in values.values() for v in vs]))
     axes.set_title('SAM prompt settings (SAMRS Table 1)')
-    axes.legend()
-    figure.savefig(path, dpi=120)
+    axes.legend(loc='upper left', ncols=2, fontsize=8)
+    return figure
 
 
-def write_report(out_dir: str, rows: Mapping[str, Mapping[str, float]],
-                 per_instance: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+def image_masks(result: Mapping[str, Any]) -> Dict[str, Any]:
+    """One image's predictions (a ``SAMGenerator`` result) with the masks as RLE.
+
+    Returns ``img_id``, ``file_name``, ``height``, ``width``, ``error`` (of an image that
+    failed to load) and ``annotations``: per instance its compressed RLE
+    ``segmentation``, ``area``, ``bbox`` (of the mask), ``category_id`` (label + 1),
+    ``score`` and ``source_index`` (its index in the image).
+    """
+    height, width = result['ori_shape'][:2]
+    annotations = []
+    for index, (mask, offset) in enumerate(zip(result['mask_crops'], result['mask_offsets'])):
+        crop = clip_crop(mask, offset, (height, width))
+        annotations.append(dict(
+            category_id=int(result['labels'][index]) + 1,
+            segmentation=encode_crop(crop, (height, width)), area=crop.area,
+            bbox=crop.bbox(), score=round(float(result['scores'][index]), 4), iscrowd=0,
+            source_index=index))
+    return dict(img_id=result['img_id'], file_name=os.path.basename(result['img_path']),
+                height=height, width=width, error=result.get('error'),
+                annotations=annotations)
+
+
+def setting_masks(images: Sequence[Mapping[str, Any]],
+                  classes: Sequence[str]) -> Dict[str, Any]:
+    """COCO instances of one setting from its :func:`image_masks` records.
+
+    Images are sorted by ``img_id`` and numbered from 1, annotations numbered in that
+    order; categories are ``id`` = label + 1 and the class names.
+    """
+    coco_images, annotations = [], []
+    for image_id, image in enumerate(sorted(images, key=lambda r: r['img_id']), 1):
+        coco_images.append(dict({k: v for k, v in image.items() if k != 'annotations'},
+                                id=image_id))
+        annotations += [dict(ann, id=len(annotations) + i, image_id=image_id)
+                        for i, ann in enumerate(image['annotations'], 1)]
+    categories = [dict(id=i + 1, name=name) for i, name in enumerate(classes)]
+    return dict(images=coco_images, annotations=annotations, categories=categories)
+
+
+def write_setting_masks(out_dir: str, setting: str, images: Sequence[Mapping[str, Any]],
+                        classes: Sequence[str]) -> str:
+    """Write :func:`setting_masks` to ``<out_dir>/masks/<setting>.json`` atomically;
+    return the path."""
+    path = os.path.join(out_dir, MASKS_DIR, f'{setting}.json')
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    atomic_write_bytes(path, json.dumps(setting_masks(images, classes)).encode('utf-8'))
+    return path
+
+
+def write_report(out_dir: str, rows: Mapping[str, Mapping[str, Mapping[str, float]]],
+                 per_instance: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
+                 timing: Optional[Mapping[str, Mapping[str, float]]] = None) -> str:
     """Write the study's Markdown, CSV, JSON, bar plot and per-instance CSV; return the
     Markdown.
 
     Args:
         out_dir: output directory (created if missing); file names in
             :data:`REPORT_FILES`.
-        rows: setting name (paper spelling) -> its ``InstanceIoUMetric`` metrics, in row
-            order.
-        per_instance: setting name -> the metric's per-instance records.
+        rows: model name -> setting name (paper spelling) -> its ``InstanceIoUMetric``
+            metrics, settings in row order; one column group per model.
+        per_instance: model name -> setting name -> the metric's per-instance records.
+        timing: model name -> :data:`TIMING_KEYS` (a timing table per model).
     """
     os.makedirs(out_dir, exist_ok=True)
-    first = next(iter(rows.values()))  # every setting evaluates the same instances
+    first = next(iter(next(iter(rows.values())).values()))  # all evaluate the same instances
     classes = [k.split('/', 1)[1] for k in first if k.startswith('mIoU_I/')]
     text = [
         '# SAM prompt study (SAMRS paper, Table 1)', '',
@@ -173,26 +317,40 @@ def write_report(out_dir: str, rows: Mapping[str, Mapping[str, float]],
         'mIoU_P = sum I_i / sum U_i.', '',
         markdown_table(rows)]
     if len(classes) > 1:
-        text += ['', '## Per class (mIoU_I / mIoU_P)', '', per_class_table(rows, classes)]
+        for model, model_rows in rows.items():
+            title = '' if len(rows) == 1 else f', {model}'
+            text += ['', f'## Per class (mIoU_I / mIoU_P){title}', '',
+                     per_class_table(model_rows, classes)]
+    if timing:
+        text += ['', '## Timing', '', timing_table(timing)]
     markdown = '\n'.join(text) + '\n'
     with open(os.path.join(out_dir, REPORT_FILES['markdown']), 'w', encoding='utf-8') as f:
         f.write(markdown)
+    columns = metric_columns(rows)
     with open(os.path.join(out_dir, REPORT_FILES['csv']), 'w', newline='') as f:
         writer = csv.writer(f)
-        writer.writerow(['setting', *TABLE1_PROMPTS.values(), *TABLE_METRICS])
-        for name, metrics in rows.items():
+        writer.writerow(['setting', *TABLE1_PROMPTS.values(),
+                         *(f'{header} (%)' for *_, header in columns)])
+        for name in setting_names(rows):
             used = parse_prompt_setting(name)
             writer.writerow([name, *(int(p in used) for p in TABLE1_PROMPTS),
-                             *(round(metrics[m], 4) for m in TABLE_METRICS)])
+                             *(round(rows[model][name][metric], 4)
+                               for model, metric, _ in columns)])
     with open(os.path.join(out_dir, REPORT_FILES['json']), 'w', encoding='utf-8') as f:
-        json.dump([dict(setting=name, **{k: None if v != v else v for k, v in m.items()})
-                   for name, m in rows.items()], f, indent=1)  # NaN (v != v) as null
+        json.dump([dict(model=model, setting=name,
+                        **{k: None if v != v else v for k, v in m.items()},
+                        **({'timing': timing[model]} if timing else {}))
+                   for model, model_rows in rows.items() for name, m in model_rows.items()],
+                  f, indent=1)  # NaN (v != v) as null
     with open(os.path.join(out_dir, REPORT_FILES['per_instance']), 'w', newline='') as f:
-        fields = ['setting', 'img_id', 'index', 'label', 'class', 'intersection', 'union',
-                  'iou']
-        writer = csv.DictWriter(f, fieldnames=fields)
+        fields = ['model', 'setting', 'img_id', 'index', 'label', 'class', 'intersection',
+                  'union', 'IoU (%)']
+        writer = csv.DictWriter(f, fieldnames=fields, extrasaction='ignore')
         writer.writeheader()
-        for name, records in per_instance.items():
-            writer.writerows(dict(record, setting=name) for record in records)
-    plot_bars(rows, os.path.join(out_dir, REPORT_FILES['plot']))
+        for model, settings in per_instance.items():
+            for name, records in settings.items():
+                writer.writerows(
+                    dict(record, model=model, setting=name,
+                         **{'IoU (%)': round(100 * record['iou'], 4)}) for record in records)
+    bar_figure(rows).savefig(os.path.join(out_dir, REPORT_FILES['plot']), dpi=120)
     return markdown

@@ -1,21 +1,25 @@
 """Writer of SAMRS generation outputs: label PNGs, colour PNGs and one COCO JSON per run.
 
-Layout under ``out_dir`` (see the README section "Generation outputs"):
+Layout under ``out_dir`` (see docs/en/user_guides/generate_masks.md, "Outputs"):
 
 * ``gray/<stem>.png``: ``uint8`` class index per pixel, ``255`` where no mask;
 * ``color/<stem>.png``: the same indices as a paletted PNG (class colours, ``255`` black);
 * ``instances/<stem>.json``: per-image fragment (image entry and its annotations), written
   last: its presence marks the image done (resume skips it);
-* ``failures/<stem>.json``: per-image failure record (image path and message);
+* ``failures/<sha1 of the image id>.json``: per-image failure record (image id, image path
+  and the reason; named by a hash, as the id of a failed image need not be a valid name);
 * after :meth:`SAMRSLabelWriter.finalize`: ``instances.json`` (COCO), ``failures.json``
   and ``summary.json``.
 
 Every file is written atomically. Per-image files are named by the image only, so several
-processes (ranks) or threads can write different images into the same ``out_dir``.
+processes (ranks) or threads can write different images into the same ``out_dir``. An image
+id must be a plain file stem (no separator, not hidden): nothing is written outside
+``out_dir``. No JSON file holds a non-finite number (NaN or infinity).
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -24,9 +28,11 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 import numpy as np
 from PIL import Image
 
-from .atomic import atomic_open, atomic_write_bytes, remove_stale_temp_files
+from mmsamrs.utils import (atomic_open, atomic_write_bytes, check_plain_stem,
+                           remove_stale_temp_files, safe_join)
 from .crops import Crop, clip_crop
-from .painting import IGNORE_INDEX, OVERLAP_POLICIES, paint_labels, paint_order
+from mmsamrs.utils import IGNORE_INDEX
+from .painting import OVERLAP_POLICIES, paint_labels, paint_order
 from .quality import FLAG_NAMES, QualityControl, QualityMeasures
 from .rle import encode_crop
 
@@ -35,8 +41,9 @@ GRAY_DIR, COLOR_DIR, FRAGMENT_DIR, FAILURE_DIR = 'gray', 'color', 'instances', '
 
 
 def dumps(obj: Any) -> bytes:
-    """Deterministic compact JSON (sorted keys, ASCII) as bytes."""
-    return json.dumps(obj, sort_keys=True, separators=(',', ':'), ensure_ascii=True).encode()
+    """Deterministic compact JSON (sorted keys, ASCII, finite numbers only) as bytes."""
+    return json.dumps(obj, sort_keys=True, separators=(',', ':'), ensure_ascii=True,
+                      allow_nan=False).encode()
 
 
 def encode_png(label_map: np.ndarray, palette: Optional[Sequence[Sequence[int]]] = None) -> bytes:
@@ -107,9 +114,12 @@ class SAMRSLabelWriter:
 
     # ------------------------------------------------------------------ paths and resume
     def _path(self, sub: str, stem: str, ext: str) -> str:
-        if not stem or stem.startswith('.') or '/' in stem or '\\' in stem:
-            raise ValueError(f'img_id must be a plain file stem, got {stem!r}')
-        return os.path.join(self.out_dir, sub, stem + ext)
+        check_plain_stem(stem, 'image id')
+        return safe_join(os.path.join(self.out_dir, sub), stem + ext)
+
+    def _failure_path(self, img_id: str) -> str:
+        digest = hashlib.sha1(img_id.encode('utf-8', 'surrogateescape')).hexdigest()
+        return os.path.join(self.out_dir, FAILURE_DIR, digest + '.json')
 
     def _stems(self, sub: str) -> Set[str]:
         return {
@@ -127,12 +137,28 @@ class SAMRSLabelWriter:
         return self._stems(FRAGMENT_DIR)
 
     # ------------------------------------------------------------------ per image
-    def write(self, result: Mapping[str, Any]) -> None:
-        """Write one image's PNGs and then its fragment; an error result is recorded."""
+    def write(self, result: Mapping[str, Any]) -> Optional[str]:
+        """Write one image's PNGs and then its fragment; return ``None`` if all went well.
+
+        An error result (``error`` set), or any error while writing (an image id that is
+        not a plain file stem, a non-finite number, a full disk), is recorded in
+        ``failures/`` instead, so the run goes on and a resumed run retries the image;
+        the reason is returned.
+        """
+        error = result.get('error')
+        if error is None:
+            try:
+                self._write_outputs(result)
+                return None
+            except Exception as err:  # noqa: BLE001  one bad image must not end the run
+                error = f'cannot write its outputs: {type(err).__name__}: {err}'
+        self.record_failure(str(result['img_id']), str(result['img_path']), str(error))
+        return str(error)
+
+    def _write_outputs(self, result: Mapping[str, Any]) -> None:
+        """Write the PNGs and the fragment of a successful result."""
         stem = result['img_id']
-        if result.get('error') is not None:
-            self.record_failure(stem, result['img_path'], str(result['error']))
-            return
+        check_plain_stem(stem, 'image id')
         height, width = (int(v) for v in result['ori_shape'])
         labels = np.asarray(result['labels'], dtype=np.int64).reshape(-1)
         num = labels.size
@@ -147,6 +173,10 @@ class SAMRSLabelWriter:
             raise ValueError(f'{stem}: {len(result["mask_crops"])} mask crops for {num} labels')
         if num and (labels.min() < 0 or labels.max() >= len(self.classes)):
             raise ValueError(f'{stem}: labels outside [0, {len(self.classes) - 1}]: {labels}')
+        for name, values in (('scores', scores), ('hboxes', hboxes), ('rboxes', rboxes)):
+            if values is not None and not np.isfinite(values).all():
+                raise ValueError(f'{stem}: {name} hold NaN or infinite values (float32); '
+                                 'only finite numbers can be stored')
         crops = [clip_crop(m, o, (height, width)) for m, o in zip(result['mask_crops'], offsets)]
         areas = np.array([c.area for c in crops], dtype=np.int64)
         quality = None if self.quality is None else self.quality.measure(crops, hboxes, scores)
@@ -172,7 +202,7 @@ class SAMRSLabelWriter:
         }
         atomic_write_bytes(self._path(FRAGMENT_DIR, stem, '.json'), dumps(fragment))
         with contextlib.suppress(FileNotFoundError):  # an earlier run's failure, now fixed
-            os.remove(self._path(FAILURE_DIR, stem, '.json'))
+            os.remove(self._failure_path(stem))
 
     def _annotation(self, index: int, label: int, crop: Crop, area: int, score: float,
                     hbox: np.ndarray, rbox: Optional[np.ndarray], painted: bool,
@@ -201,13 +231,14 @@ class SAMRSLabelWriter:
 
     def record_failure(self, img_id: str, img_path: str, message: str) -> None:
         """Record a failed image; its outputs are removed, so it is not done (retried)."""
-        for path in (self._path(FRAGMENT_DIR, img_id, '.json'),
-                     self._path(GRAY_DIR, img_id, '.png'),
-                     self._path(COLOR_DIR, img_id, '.png')):
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path)
+        with contextlib.suppress(ValueError):  # an invalid id never had outputs
+            for path in (self._path(FRAGMENT_DIR, img_id, '.json'),
+                         self._path(GRAY_DIR, img_id, '.png'),
+                         self._path(COLOR_DIR, img_id, '.png')):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
         record = {'stem': img_id, 'img_path': str(img_path), 'error': message}
-        atomic_write_bytes(self._path(FAILURE_DIR, img_id, '.json'), dumps(record))
+        atomic_write_bytes(self._failure_path(img_id), dumps(record))
 
     # ------------------------------------------------------------------ end of run
     def categories(self) -> List[Dict[str, Any]]:
@@ -263,13 +294,16 @@ class SAMRSLabelWriter:
                     + b',"images":' + dumps(images) + b'}\n')
 
         failures = []
-        for stem in sorted(self._stems(FAILURE_DIR)):
-            path = self._path(FAILURE_DIR, stem, '.json')
-            if stem in stems:  # done after all: the record is stale
-                os.remove(path)
-                continue
+        done = set(stems)
+        for name in sorted(self._stems(FAILURE_DIR)):
+            path = os.path.join(self.out_dir, FAILURE_DIR, name + '.json')
             with open(path, 'rb') as fail_file:
-                failures.append(json.load(fail_file))
+                record = json.load(fail_file)
+            if record['stem'] in done:  # done after all: the record is stale
+                os.remove(path)
+            else:
+                failures.append(record)
+        failures.sort(key=lambda record: record['stem'])
         atomic_write_bytes(os.path.join(self.out_dir, 'failures.json'), dumps(failures) + b'\n')
 
         new = len(stems) - skipped
@@ -289,7 +323,8 @@ class SAMRSLabelWriter:
             'images_per_s': (round(new / elapsed_s, 3) if elapsed_s else None),
         }
         atomic_write_bytes(os.path.join(self.out_dir, 'summary.json'),
-                           json.dumps(summary, indent=2, sort_keys=True).encode() + b'\n')
+                           json.dumps(summary, indent=2, sort_keys=True,
+                                      allow_nan=False).encode() + b'\n')
         return summary
 
 
@@ -318,3 +353,17 @@ def format_summary(summary: Mapping[str, Any]) -> str:
               for c in summary['per_class']]
     lines += [f"FAILED {f['img_path']}: {f['error']}" for f in summary['failures']]
     return '\n'.join(lines)
+
+
+def failure_message(summary: Mapping[str, Any], out_dir: str) -> Optional[str]:
+    """``None`` when no image failed; else how many did and what to do about it."""
+    img = summary['images']
+    if not img['failed']:
+        return None
+    where = os.path.join(out_dir, 'failures.json')
+    if not img['done']:
+        return (f"no image could be read: all {img['failed']} images failed (reasons in "
+                f'{where})')
+    return (f"{img['failed']} of {img['done'] + img['failed']} images failed (reasons in "
+            f'{where}); the others are done. Rerun with --resume to retry only the failed '
+            'ones.')

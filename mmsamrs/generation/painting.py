@@ -5,9 +5,8 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmsamrs.utils import IGNORE_INDEX
 from .crops import Crop
-
-IGNORE_INDEX = 255
 OVERLAP_POLICIES = ('small_on_top', 'score', 'last')
 
 

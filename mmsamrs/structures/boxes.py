@@ -6,7 +6,7 @@ Conventions (pixel coordinates, x right, y down):
 * quad ``(x1, y1, ..., x4, y4)``: the four corners of a (rotated) box, DOTA order.
 * R-Box ``(cx, cy, w, h, angle)``: rotated box, ``angle`` in radians, mmrotate's
   ``rbox2qbox`` convention (the ``w`` side points along ``(cos a, sin a)``).
-* RH-Box: the horizontal box circumscribing an R-Box (SPEC section 3).
+* RH-Box: the horizontal box circumscribing an R-Box (SAMRS paper, section 2.3).
 
 The rotated conversions delegate to mmrotate's ``rbox2qbox``/``qbox2rbox``.
 """

@@ -11,13 +11,16 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from mmsamrs.utils import IGNORE_INDEX
+
 Colour = Sequence[int]
 
 
 def colour_table(palette: Sequence[Colour]) -> np.ndarray:
     """``(256, 3)`` ``uint8`` lookup table: row ``i`` is ``palette[i]``, later rows black."""
-    if len(palette) > 255:
-        raise ValueError(f'at most 255 class colours (255 = no mask), got {len(palette)}')
+    if len(palette) > IGNORE_INDEX:
+        raise ValueError(f'at most {IGNORE_INDEX} class colours ({IGNORE_INDEX} = no mask), '
+                         f'got {len(palette)}')
     table = np.zeros((256, 3), dtype=np.uint8)
     if len(palette):
         table[:len(palette)] = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
@@ -99,3 +102,27 @@ def present_labels(label: np.ndarray, num_classes: int) -> List[int]:
     """Class indices that occur in ``label``."""
     values = np.flatnonzero(np.bincount(label.ravel(), minlength=256)[:num_classes])
     return [int(v) for v in values]
+
+
+def label_box_position(occupied: np.ndarray, anchor: Sequence[float],
+                       size: Tuple[int, int]) -> Tuple[int, int]:
+    """Top-left ``(x, y)`` of a ``size = (w, h)`` box placed where it covers the fewest
+    ``occupied`` pixels, the nearest to ``anchor = (x, y)`` among those.
+
+    The box lies inside the image (it is clamped when larger). Candidate positions are
+    a grid with a step of a quarter of the box height; the pixels under each are counted
+    with an integral image, so the search costs ``O(H * W)``.
+    """
+    height, width = occupied.shape
+    w, h = min(int(size[0]), width), min(int(size[1]), height)
+    integral = np.zeros((height + 1, width + 1), dtype=np.int64)
+    integral[1:, 1:] = occupied.astype(np.int64).cumsum(0).cumsum(1)
+    step = max(1, h // 4)
+    xs = np.unique(np.append(np.arange(0, width - w + 1, step), width - w))
+    ys = np.unique(np.append(np.arange(0, height - h + 1, step), height - h))
+    y0, x0 = np.meshgrid(ys, xs, indexing='ij')
+    covered = (integral[y0 + h, x0 + w] - integral[y0, x0 + w] - integral[y0 + h, x0]
+               + integral[y0, x0])
+    distance = (x0 + w / 2 - anchor[0])**2 + (y0 + h / 2 - anchor[1])**2
+    best = np.lexsort((distance.ravel(), covered.ravel()))[0]
+    return int(x0.ravel()[best]), int(y0.ravel()[best])

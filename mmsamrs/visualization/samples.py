@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import sys
 from typing import List, Optional, Sequence
 
 import numpy as np
+from mmengine.utils import track_iter_progress
 from PIL import Image
 
 from mmsamrs.analysis.coco_stream import (annotations_for_stems, category_label_indices,
                                           classes_from_categories)
-from mmsamrs.analysis.sources import SetSource, find_image, stem_of
+from mmsamrs.analysis.set_files import SetSource, find_image, stem_of
 from mmsamrs.datasets.class_names import make_palette
 from .figures import GridRow
 from .overlay import annotation_mask, present_labels
@@ -38,7 +40,7 @@ def read_rgb(path: str) -> np.ndarray:
 
 def draw_set_row(source: SetSource, stems: Sequence[str], with_instances: bool = False,
                  alpha: float = 0.5, with_labels: bool = False,
-                 name: Optional[str] = None) -> GridRow:
+                 name: Optional[str] = None, progress: bool = False) -> GridRow:
     """Overlays of ``stems`` of a set, ready for :func:`~.figures.save_sample_grid`.
 
     Args:
@@ -48,6 +50,7 @@ def draw_set_row(source: SetSource, stems: Sequence[str], with_instances: bool =
         alpha: weight of the class colour.
         with_labels: write class names on the overlays.
         name: row name; default the set name.
+        progress: show mmengine's progress bar over the images.
     """
     if with_instances and source.coco_file is None:
         raise ValueError(f'{source.name}: instance outlines need an instances.json')
@@ -61,7 +64,7 @@ def draw_set_row(source: SetSource, stems: Sequence[str], with_instances: bool =
     visualizer = SAMRSVisualizer(name=f'samrs_{source.name}', classes=classes,
                                  palette=palette, alpha=alpha)
     row = GridRow(name or source.name, classes, palette)
-    for stem in stems:
+    for stem in track_iter_progress(list(stems), file=sys.stdout) if progress else stems:
         image_path = find_image(stem, source.img_dirs)
         if image_path is None:
             raise FileNotFoundError(f'{source.name}: no image {stem}.* in {source.img_dirs}; '

@@ -1,15 +1,22 @@
 """mmseg's ``SegLocalVisualizer`` for SAMRS labels (255 = no mask) and instance outlines."""
 from __future__ import annotations
 
+import math
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 from mmengine.structures import PixelData
 from mmseg.visualization import SegLocalVisualizer
 
 from mmsamrs.datasets.class_names import make_palette
 from mmsamrs.registry import VISUALIZERS
-from .overlay import blend_labels, draw_outlines, outline_thickness, present_labels
+from .overlay import (blend_labels, draw_outlines, label_box_position, outline_thickness,
+                      present_labels)
+
+#: Padding (image pixels) between a class label's text and the edge of its box.
+LABEL_PAD = 2
 
 
 @VISUALIZERS.register_module()
@@ -54,7 +61,10 @@ class SAMRSVisualizer(SegLocalVisualizer):
             image: ``(H, W, 3)`` ``uint8`` RGB image.
             label: ``(H, W)`` class-index map (255 = no mask).
             instances: ``(mask, label index)`` pairs to outline in the class colour.
-            with_labels: also write each class's name on the class (mmseg's ``with_labels``).
+            with_labels: also write each class's name (mmseg's ``with_labels``), in a box
+                inside the image placed where it covers no labelled pixel (and no other
+                name) if there is room, else the fewest, nearest to the class
+                (:func:`~mmsamrs.visualization.overlay.label_box_position`).
         """
         classes = self.dataset_meta['classes']
         palette = self.dataset_meta['palette'][:len(classes)]
@@ -66,12 +76,27 @@ class SAMRSVisualizer(SegLocalVisualizer):
         if not with_labels:
             return drawn
         font_size = max(10, round(max(label.shape) / 30))  # readable when shown ~400 px wide
+        occupied = label < len(classes)
         for index in present_labels(label, len(classes)):
+            width, height = self.text_box_size(classes[index], font_size)
+            x, y = label_box_position(occupied, _label_anchor(label == index),
+                                      (width, height))
+            occupied[y:y + height, x:x + width] = True  # the next labels avoid this one
             self.draw_texts(
-                classes[index], _label_position(label == index), font_sizes=font_size,
-                colors='white', bboxes=dict(facecolor=np.asarray(palette[index]) / 255,
-                                            alpha=0.8, pad=1, edgecolor='none'))
+                classes[index], np.array([x + LABEL_PAD, y + LABEL_PAD]),
+                font_sizes=font_size, colors='white',
+                bboxes=dict(facecolor=np.asarray(palette[index]) / 255, alpha=0.8,
+                            pad=LABEL_PAD * 72 / self.dpi, edgecolor='none'))
         return self.get_image()
+
+    def text_box_size(self, text: str, font_size: float) -> Tuple[int, int]:
+        """``(width, height)`` in image pixels of a class label as :meth:`draw_samrs`
+        draws it (text of ``font_size`` points and its padded box), rounded up."""
+        width, height, _ = TextToPath().get_text_width_height_descent(
+            text, FontProperties(size=font_size), ismath=False)
+        scale = self.dpi / 72  # points -> pixels of the drawing canvas
+        return (math.ceil(width * scale) + 2 * LABEL_PAD + 2,
+                math.ceil(height * scale * 1.25) + 2 * LABEL_PAD + 2)
 
     def _draw_sem_seg(self, image: np.ndarray, sem_seg: PixelData, classes: Optional[List],
                       palette: Optional[List], with_labels: Optional[bool] = True) -> np.ndarray:
@@ -85,8 +110,8 @@ class SAMRSVisualizer(SegLocalVisualizer):
         return self.draw_samrs(image, label.astype(np.uint8), with_labels=bool(with_labels))
 
 
-def _label_position(mask: np.ndarray) -> np.ndarray:
+def _label_anchor(mask: np.ndarray) -> Tuple[float, float]:
     """``(x, y)`` of the pixel of ``mask`` nearest to its centroid (on the class)."""
     ys, xs = np.nonzero(mask)
     nearest = np.argmin((ys - ys.mean())**2 + (xs - xs.mean())**2)
-    return np.array([xs[nearest], ys[nearest]])
+    return float(xs[nearest]), float(ys[nearest])

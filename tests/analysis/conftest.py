@@ -1,9 +1,9 @@
-"""The hand-countable SAMRS set of ``samrs_fixture.py`` in both layouts, built once."""
+"""The hand-countable SAMRS set of ``mmsamrs.testing.samrs_sets`` in both layouts, built once."""
 from pathlib import Path
 from typing import Dict
 
 import pytest
-from samrs_fixture import write_generator_set, write_release_set
+from mmsamrs.testing.samrs_sets import write_generator_set, write_release_set
 
 
 @pytest.fixture(scope='module')

@@ -79,3 +79,14 @@ def test_category_label_indices_by_name():
     assert category_label_indices(cats, ('a', 'b')) == {7: 1, 3: 0}
     with pytest.raises(ValueError, match="'b'.*not one of the classes"):
         category_label_indices(cats, ('a', 'c'))
+
+
+def test_iter_coco_progress_counts_the_chunks(tmp_path, capsys):
+    path = tmp_path / 'c.json'
+    text = json.dumps(COCO)
+    path.write_text(text)
+    chunks = -(-len(text) // 64)
+    items = list(iter_coco(str(path), ('annotations', ), chunk_chars=64, progress=True))
+    assert len(items) == 7
+    out = capsys.readouterr().out
+    assert f'{chunks}/{chunks}' in out and out.endswith('\n')

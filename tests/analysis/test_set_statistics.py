@@ -1,10 +1,10 @@
-"""Set statistics on the hand-counted fixture (see ``samrs_fixture.py``), both layouts."""
+"""Set statistics on the hand-counted fixture (see ``mmsamrs.testing.samrs_sets``), both layouts."""
 import tracemalloc
 
 import numpy as np
 import pytest
 from PIL import Image
-from samrs_fixture import CLASSES, repeat_set
+from mmsamrs.testing.samrs_sets import CLASSES, repeat_set
 
 from mmsamrs.analysis import SIZE_BIN_EDGES, SetSource, analyze_set, coco_stream, size_bin
 from mmsamrs.analysis.statistics import INSTANCES_FROM_COMPONENTS, INSTANCES_FROM_JSON

@@ -1,5 +1,7 @@
 """SOTA/SIOR/FAST datasets on fixtures in our generator's layout and the public release's."""
+import itertools
 import json
+import re
 from pathlib import Path
 from typing import Dict, Sequence
 
@@ -9,9 +11,12 @@ from mmengine.dataset import ConcatDataset
 from mmengine.registry import init_default_scope
 from PIL import Image
 
-from mmsamrs.datasets import FASTDataset, SIORDataset, SOTADataset
+from mmsamrs.datasets import (FASTDataset, ProportionalMultiSourceSampler, SIORDataset,
+                              SOTADataset)
 from mmsamrs.datasets.class_names import FAST_CLASSES, SIOR_CLASSES, SOTA_CLASSES
 from mmsamrs.datasets.samrs import META_KEYS
+from mmsamrs.datasets.samrs_sets import resolve_set, resolve_sets, set_heads
+from mmsamrs.datasets.split_files import make_split
 from mmsamrs.generation import SAMRSLabelWriter
 from mmsamrs.registry import DATASETS
 
@@ -173,6 +178,20 @@ def test_split_stem_without_image_and_missing_folders(tmp_path):
     assert "'img_path'" not in message
 
 
+def test_small_set_split_has_val_data_and_an_empty_split_file_is_named(tmp_path):
+    for i in range(10):  # the 10-image set that make_splits once left without val data
+        write_image(tmp_path / 'images' / f'{i:02d}.png', i)
+        write_label(tmp_path / 'gray' / f'{i:02d}.png', np.zeros((H, W)))
+    make_split(str(tmp_path / 'gray'), str(tmp_path))
+    val = SOTADataset(data_root=str(tmp_path), ann_file='val.txt', test_mode=True,
+                      pipeline=pipeline())
+    assert len(val) == 1 and val[0]['data_samples'].gt_sem_seg.data.shape == (1, H, W)
+    (tmp_path / 'val.txt').write_text('\n')
+    with pytest.raises(ValueError, match=f"SOTADataset: split file \\(ann_file\\) "
+                       f"{re.escape(repr(str(tmp_path / 'val.txt')))} lists no image"):
+        SOTADataset(data_root=str(tmp_path), ann_file='val.txt', pipeline=pipeline())
+
+
 def test_pack_without_dataset_name_and_label_remapping_are_refused(tmp_path):
     write_image(tmp_path / 'images' / 'a.png', 0)
     write_label(tmp_path / 'gray' / 'a.png', np.zeros((H, W)))
@@ -195,3 +214,59 @@ def test_concat_of_the_three_sets_keeps_each_name(tmp_path):
     concat = ConcatDataset(sets, ignore_keys=['classes', 'palette', 'dataset_name'])
     names = [concat[i]['data_samples'].metainfo['dataset_name'] for i in range(3)]
     assert names == ['SOTA', 'SIOR', 'FAST']
+
+
+def write_set(images: Path, labels: Path, stems: Sequence[str], value: int) -> None:
+    """One image and one label (all ``value``) per stem."""
+    for stem in stems:
+        write_image(images / f'{stem}.png', value)
+        write_label(labels / f'{stem}.png', np.full((H, W), value))
+
+
+def test_multi_set_dataset_of_a_built_in_and_an_own_set(tmp_path, monkeypatch):
+    data, roads = tmp_path / 'data', tmp_path / 'roads'
+    write_set(data / 'DIOR' / 'JPEGImages', data / 'SAMRS' / 'SIOR' / 'gray', ['a', 'b'], 3)
+    (data / 'SAMRS' / 'SIOR' / 'train.txt').write_text('a\nb\n')
+    write_set(roads / 'images', roads / 'gray', ['r1', 'r2', 'r3'], 1)
+    (roads / 'train.txt').write_text('r3\nr1\n')
+    monkeypatch.chdir(tmp_path)
+    Path('Roads').write_text('not a class list\n')  # a set name is never read as a file
+    own = dict(name='Roads', classes=('road', 'bridge'), data_root=str(roads))
+    dataset = DATASETS.build(dict(type='SAMRSMultiSetDataset', sets=['SIOR', own],
+                                  split='train', data_root=str(data), pipeline=pipeline()))
+    assert [len(d) for d in dataset.datasets] == [2, 2]
+    names = [dataset[i]['data_samples'].metainfo['dataset_name'] for i in range(4)]
+    assert names == ['SIOR', 'SIOR', 'Roads', 'Roads']
+    assert Path(dataset.get_data_info(2)['img_path']) == roads / 'images' / 'r3.png'
+    assert dataset[0]['data_samples'].gt_sem_seg.data.unique().tolist() == [3]
+    sets = dataset.metainfo['sets']
+    assert list(sets) == ['SIOR', 'Roads'] and sets['SIOR']['classes'] == SIOR_CLASSES
+    assert sets['Roads']['classes'] == ('road', 'bridge') and len(sets['Roads']['palette']) == 2
+    assert dataset.datasets[1].metainfo['classes'] == ('road', 'bridge')
+    sampler = ProportionalMultiSourceSampler(dataset, batch_size=2, seed=0)
+    batch = list(itertools.islice(iter(sampler), 2))
+    assert [dataset.get_data_info(i)['dataset_name'] for i in batch] == ['SIOR', 'Roads']
+
+
+def test_set_specs_are_checked():
+    sota = resolve_set('SOTA', 'data')
+    assert sota['classes'] == SOTA_CLASSES and sota['ann_file'] == 'SAMRS/SOTA/{split}.txt'
+    assert sota['img_path'] == 'DOTA/split_1024/images' and sota['data_root'] == 'data'
+    moved = resolve_set(dict(name='FAST', data_root='/disk', img_path='img'))
+    assert (moved['data_root'], moved['img_path'], moved['classes']) == ('/disk', 'img',
+                                                                         FAST_CLASSES)
+    own = dict(name='X', classes=['a', 'b', 'c'], data_root='x')
+    assert set_heads(['SIOR', own]) == dict(SIOR=20, X=3)
+    with pytest.raises(ValueError, match='list of class names'):
+        resolve_set(dict(own, classes='road'))
+    with pytest.raises(ValueError, match=r"'Roads' is not built-in .*classes and data_root"):
+        resolve_set('Roads')
+    with pytest.raises(ValueError, match=r"unknown: \['root'\]"):
+        resolve_set(dict(name='SOTA', root='x'))
+    with pytest.raises(ValueError, match='1 palette colours for 2 classes'):
+        resolve_set(dict(name='X', classes=('a', 'b'), palette=[[1, 2, 3]], data_root='x'))
+    with pytest.raises(ValueError, match=r"more than once: \['SIOR'\]"):
+        resolve_sets(['SIOR', 'SOTA', 'SIOR'])
+    for bad in ([], 'SOTA'):
+        with pytest.raises(ValueError, match='non-empty list'):
+            resolve_sets(bad)

@@ -7,6 +7,7 @@ from mmengine.evaluator import Evaluator
 from mmengine.structures import BaseDataElement
 
 from mmsamrs.evaluation import InstanceIoUMetric
+from mmsamrs.evaluation.metrics import instance_iou
 from mmsamrs.evaluation.metrics.instance_iou import crop_intersection
 from mmsamrs.registry import METRICS
 
@@ -69,6 +70,24 @@ def test_hand_computed_scores():
             for r in metric.per_instance] == [('a', 0, 'boat', 8, 24), ('a', 1, 'car', 0, 4),
                                              ('b', 0, 'car', 9, 9)]
     assert metric.per_instance[0]['iou'] == pytest.approx(1 / 3)
+
+
+def test_missed_class_scores_zero_and_table_names_classes(monkeypatch):
+    logged = []
+    monkeypatch.setattr(instance_iou, 'print_log', lambda msg, logger: logged.append(msg))
+    metric = InstanceIoUMetric()
+    metric.dataset_meta = dict(classes=('boat', 'car', 'plane'))
+    # boat: I=4, U=4; car: its only instance has an empty prediction, I=0, U=9; no plane
+    metrics = evaluate(metric, [pair('a', [0, 1], gt=[(square(2), (0, 0)), (square(3), (5, 5))],
+                                     pred=[(square(2), (0, 0)), (EMPTY, (0, 0))])])
+    assert metrics['mIoU_I/car'] == metrics['mIoU_P/car'] == 0
+    assert metrics['mIoU_I'] == pytest.approx(50) and metrics['mIoU_P'] == pytest.approx(
+        100 * 4 / 13)
+    assert 'mIoU_I/plane' not in metrics  # no instance: no score, nothing averaged
+    rows = [[c.strip() for c in line.split('|')[1:-1]] for line in logged[0].splitlines()
+            if line.startswith('|')]
+    assert rows == [['class', 'instances', 'mIoU_I', 'mIoU_P'], ['boat', '1', '100.00', '100.00'],
+                    ['car', '1', '0.00', '0.00']]
 
 
 def test_nothing_to_evaluate_gives_nan():

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from pycocotools.coco import COCO
 
-from mmsamrs.generation import SAMRSLabelWriter, format_summary
+from mmsamrs.generation import SAMRSLabelWriter, failure_message, format_summary
 from mmsamrs.generation.label_writer import dumps
 
 CLASSES = ('plane', 'ship', 'harbor')
@@ -66,6 +66,10 @@ def read_png(path):
 
 def new_writer(out_dir, **kwargs):
     return SAMRSLabelWriter(str(out_dir), CLASSES, PALETTE, **kwargs)
+
+
+class SimulatedKill(BaseException):
+    """A process killed mid-write (not an error the writer may catch and record)."""
 
 
 def test_write_files_and_formats(tmp_path):
@@ -148,18 +152,18 @@ def test_failures_are_recorded_and_retried(tmp_path):
 
 @pytest.mark.parametrize('crash_at', [1, 2, 3])
 def test_crash_leaves_no_partial_files(tmp_path, monkeypatch, crash_at):
-    """os.replace fails at the gray PNG (1), the colour PNG (2) or the fragment (3)."""
+    """The process dies at the gray PNG (1), the colour PNG (2) or the fragment (3)."""
     real_replace, calls = os.replace, []
 
     def replace(src, dst):
         calls.append(dst)
         if len(calls) == crash_at:
-            raise OSError('simulated crash')
+            raise SimulatedKill()
         real_replace(src, dst)
 
     writer = new_writer(tmp_path)
     monkeypatch.setattr(os, 'replace', replace)
-    with pytest.raises(OSError, match='simulated'):
+    with pytest.raises(SimulatedKill):
         writer.write(make_result('x', (9, 9), [(0, np.ones((3, 3), bool), (2, 2), 0.9)]))
     monkeypatch.undo()
     assert not writer.is_done('x') and os.listdir(tmp_path / 'instances') == []
@@ -187,11 +191,11 @@ def test_resume_gives_identical_outputs(tmp_path, monkeypatch):
 
     def replace(src, dst):
         if dst.endswith('img_004.json'):
-            raise OSError('killed')
+            raise SimulatedKill()
         real_replace(src, dst)
 
     monkeypatch.setattr(os, 'replace', replace)
-    with pytest.raises(OSError):
+    with pytest.raises(SimulatedKill):
         first.write(results[4])  # crashes after its PNGs, before its fragment
     monkeypatch.undo()
     (out / 'gray' / '.img_006.png.deadbeef00000000.tmp').write_bytes(b'partial')  # SIGKILL
@@ -302,9 +306,89 @@ def test_invalid_arguments(tmp_path):
     writer = new_writer(tmp_path)
     with pytest.raises(ValueError, match='stem'):
         writer.is_done('../escape')
-    with pytest.raises(ValueError, match='labels'):
-        writer.write(make_result('c', (5, 5), [(3, np.ones((1, 1), bool), (0, 0), 0.5)]))
+    error = writer.write(make_result('c', (5, 5), [(3, np.ones((1, 1), bool), (0, 0), 0.5)]))
+    assert 'labels outside [0, 2]' in error and not writer.is_done('c')
 
 
 def test_dumps_is_deterministic():
     assert dumps({'b': [1.5, 'x'], 'a': 0}) == b'{"a":0,"b":[1.5,"x"]}'
+
+
+GOOD = [(1, np.ones((2, 3), bool), (1, 1), 0.7)]
+
+
+@pytest.mark.parametrize('img_id', ['.hidden', 'a\\b', '../escape', '', '.hidden__256__0___0'])
+def test_bad_image_id_is_recorded_and_others_go_on(tmp_path, img_id):
+    """An id that is not a plain file stem fails that image only; nothing leaves out_dir."""
+    out = tmp_path / 'out'
+    writer = new_writer(out)
+    writer.write(make_result('before', (6, 6), GOOD))
+    error = writer.write(make_result(img_id, (6, 6), GOOD, img_path='/data/images/x.png'))
+    writer.write(make_result('after', (6, 6), GOOD))
+    assert 'not a plain file name' in error
+    summary = writer.finalize()
+    assert summary['images']['done'] == 2 and summary['images']['failed'] == 1
+    (failure, ) = json.loads((out / 'failures.json').read_text())
+    assert failure['stem'] == img_id and failure['img_path'] == '/data/images/x.png'
+    assert 'not a plain file name' in failure['error']
+    files = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob('*') if p.is_file()}
+    assert all(f.startswith('out' + os.sep) for f in files)
+    assert sorted(os.listdir(out / 'gray')) == ['after.png', 'before.png']
+    reference = tmp_path / 'reference'
+    run_uninterrupted(reference, [make_result(s, (6, 6), GOOD) for s in ('before', 'after')])
+    for sub in ('gray', 'color', 'instances'):
+        for name in os.listdir(reference / sub):
+            assert (out / sub / name).read_bytes() == (reference / sub / name).read_bytes()
+
+
+@pytest.mark.parametrize('field,value', [('scores', np.nan), ('hboxes', np.inf),
+                                         ('rboxes', 1e308)])
+def test_non_finite_numbers_fail_the_image_not_the_json(tmp_path, field, value):
+    writer = new_writer(tmp_path)
+    result = make_result('bad', (6, 6), GOOD)
+    result[field] = np.asarray(result[field], np.float64)
+    result[field].flat[0] = value  # 1e308 becomes inf in float32
+    error = writer.write(result)
+    assert f'{field} hold NaN or infinite values' in error and not writer.is_done('bad')
+    writer.write(make_result('good', (6, 6), GOOD))
+    summary = writer.finalize()
+    assert summary['images']['failed'] == 1
+    for name in ('instances.json', 'failures.json', 'summary.json'):
+        json.loads((tmp_path / name).read_text(), parse_constant=pytest.fail)
+
+
+def test_write_error_is_recorded_then_retried(tmp_path, monkeypatch):
+    """An OSError while writing (e.g. a full disk) fails that image; a rerun retries it."""
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if dst.endswith('x.png'):
+            raise OSError(28, 'No space left on device')
+        real_replace(src, dst)
+
+    writer = new_writer(tmp_path)
+    monkeypatch.setattr(os, 'replace', replace)
+    error = writer.write(make_result('x', (6, 6), GOOD))
+    monkeypatch.undo()
+    assert 'No space left on device' in error and not writer.is_done('x')
+    assert not list((tmp_path / 'gray').iterdir())
+    assert writer.finalize()['images']['failed'] == 1
+    assert writer.write(make_result('x', (6, 6), GOOD)) is None
+    assert writer.finalize()['images'] == {'done': 1, 'skipped': 0, 'new': 1, 'failed': 0,
+                                           'empty': 0}
+
+
+def test_dumps_refuses_non_finite_numbers():
+    with pytest.raises(ValueError):
+        dumps({'score': float('nan')})
+
+
+def test_failure_message(tmp_path):
+    summary = {'images': {'done': 3, 'failed': 0}}
+    assert failure_message(summary, str(tmp_path)) is None
+    summary = {'images': {'done': 3, 'failed': 2}}
+    message = failure_message(summary, str(tmp_path))
+    assert message.startswith('2 of 5 images failed') and '--resume' in message
+    assert str(tmp_path / 'failures.json') in message
+    message = failure_message({'images': {'done': 0, 'failed': 4}}, str(tmp_path))
+    assert message.startswith('no image could be read: all 4 images failed')

@@ -1,11 +1,14 @@
 """Each compatibility fix acts where its problem is present and nowhere else."""
 import collections
 import importlib.util
+import pickle
 import subprocess
 import sys
 import textwrap
 import types
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -107,6 +110,66 @@ class TestCollectionsSequence:
         assert not hasattr(collections, 'Sequence')
 
 
+class CodeOnLoad:
+    """A pickled object that writes ``marker`` when unpickled (a crafted checkpoint)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return exec, (f'open({str(self.marker)!r}, "w").write("ran")', )
+
+
+def hostile_checkpoint(tmp_path: Path) -> tuple:
+    """A ``.pth`` that looks like a checkpoint and runs code when unpickled; its marker."""
+    marker = tmp_path / 'code_ran'
+    path = tmp_path / 'hostile.pth'
+    torch.save({'state_dict': {'w': torch.ones(2)}, 'meta': CodeOnLoad(marker)}, path)
+    return path, marker
+
+
+TOY_RUNNER = """
+    import sys
+    import mmsamrs, torch
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+
+    class Toy(BaseModel):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(2))
+
+        def forward(self, inputs, data_samples=None, mode='loss'):
+            return dict(loss=((inputs * self.w).sum(1) - 1).pow(2).mean())
+
+    class Data(torch.utils.data.Dataset):
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, i):
+            return dict(inputs=torch.tensor([1.0, float(i)]))
+
+    def runner(iters, resume):
+        return Runner(
+            model=Toy(), work_dir=sys.argv[1], default_scope='mmengine',
+            train_dataloader=dict(dataset=Data(), batch_size=2,
+                                  sampler=dict(type='DefaultSampler', shuffle=True),
+                                  collate_fn=dict(type='default_collate')),
+            train_cfg=dict(by_epoch=False, max_iters=iters),
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+            param_scheduler=dict(type='LinearLR', by_epoch=False, start_factor=0.5, end=3),
+            default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2,
+                                               by_epoch=False)),
+            randomness=dict(seed=0), resume=resume)
+
+    runner(2, False).train()
+    resumed = runner(4, True)
+    resumed.train()
+    print('losses', len(resumed.message_hub.get_scalar('train/loss').data[0]),
+          'weights_only default', torch.load.__defaults__)
+"""
+
+
 class TestCheckpointWeightsOnly:
 
     @pytest.fixture
@@ -135,6 +198,70 @@ class TestCheckpointWeightsOnly:
         assert (plain.returncode != 0) == problem_present
         assert ('checkpoint_weights_only' in compat.APPLIED) == problem_present
 
+    def test_empty_history_buffer_loads(self, tmp_path):
+        """A buffer that never logged pickles its empty arrays' data as ``bytes()``."""
+        from mmengine.logging import HistoryBuffer
+        path = tmp_path / 'iter_0.pth'
+        torch.save({'message_hub': {'loss': HistoryBuffer()}}, path)
+        loaded = run_python(f"""
+            import mmsamrs
+            from mmengine.runner import CheckpointLoader
+            ckpt = CheckpointLoader.load_checkpoint({str(path)!r})
+            print(len(ckpt['message_hub']['loss'].data[0]))
+        """)
+        assert loaded.returncode == 0, loaded.stderr
+        assert loaded.stdout.strip().splitlines()[-1] == '0'
+
+    def test_runner_resumes_its_own_checkpoint(self, tmp_path):
+        """Train 2 iterations, resume to 4: message hub, optimizer and schedulers load."""
+        result = run_python(TOY_RUNNER.replace('sys.argv[1]', repr(str(tmp_path))))
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert 'resumed epoch: 0, iter: 2' in result.stderr + result.stdout
+        assert (tmp_path / 'iter_4.pth').exists()
+        # the 2 logged losses of the first run came back from iter_2.pth
+        assert 'losses 4 ' in result.stdout
+
+    def test_hostile_checkpoint_is_refused_and_runs_nothing(self, tmp_path):
+        path, marker = hostile_checkpoint(tmp_path)
+        refused = run_python(f"""
+            import pickle
+            import mmsamrs, torch
+            from mmengine.runner import CheckpointLoader
+            for load in (lambda: CheckpointLoader.load_checkpoint({str(path)!r}),
+                         lambda: torch.load({str(path)!r})):
+                try:
+                    load()
+                except pickle.UnpicklingError as error:
+                    print('refused', 'GLOBAL exec' in str(error))
+        """)
+        assert refused.returncode == 0, refused.stderr
+        verdicts = [line for line in refused.stdout.splitlines() if line.startswith('refused')]
+        assert verdicts == ['refused True'] * 2
+        assert not marker.exists()
+        # the file is really hostile: an unrestricted load runs its code
+        unsafe = run_python(f'import torch; torch.load({str(path)!r}, weights_only=False)')
+        assert unsafe.returncode == 0, unsafe.stderr
+        assert marker.read_text() == 'ran'
+
+    def test_getattr_is_limited_to_history_buffer_statistics(self, tmp_path):
+        from mmengine.logging import HistoryBuffer
+
+        class Reach:
+            def __reduce__(self):
+                return getattr, (HistoryBuffer, '__init__')
+
+        torch.save({'x': Reach()}, tmp_path / 'reach.pth')
+        with pytest.raises(pickle.UnpicklingError, match='only the statistics methods'):
+            torch.load(tmp_path / 'reach.pth')
+        assert compat.history_buffer_method(HistoryBuffer, 'mean') is HistoryBuffer.mean
+        with pytest.raises(pickle.UnpicklingError, match="getattr.*'__class__'"):
+            compat.history_buffer_method(np.ndarray, '__class__')
+
+    def test_mmengine_keeps_its_own_local_loader(self):
+        """No loader with ``weights_only=False`` is registered for local files."""
+        from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
+        assert CheckpointLoader._schemes[''] is load_from_local
+
     def test_not_applied_when_mmengine_passes_weights_only(self, monkeypatch):
         from mmengine.runner import checkpoint
 
@@ -145,9 +272,12 @@ class TestCheckpointWeightsOnly:
         assert compat.mmengine_loads_without_weights_only() is False
         assert compat.fix_checkpoint_weights_only() is False
 
-    def test_missing_file_message(self, tmp_path):
-        with pytest.raises(FileNotFoundError, match='nope.pth'):
-            compat.load_local_checkpoint(str(tmp_path / 'nope.pth'))
+    def test_not_applied_when_torch_loads_everything_by_default(self, monkeypatch):
+        added = []
+        monkeypatch.setattr(compat, 'torch_load_defaults_to_weights_only', lambda: False)
+        monkeypatch.setattr(torch.serialization, 'add_safe_globals', added.append)
+        assert compat.fix_checkpoint_weights_only() is False
+        assert added == []
 
 
 def test_apply_all_runs_each_fix_once():
@@ -186,13 +316,15 @@ class TestCpuDistributed:
             rank = get_dist_info()[0]
             ddp(torch.tensor([rank + 1.0]))['loss'].backward()
             # DDP averages the gradients (1 and 2) of the two ranks
-            print('grad', ddp.module.w.grad.item(), torch.distributed.get_backend())
+            with open(f'{__file__}.rank{rank}', 'w') as out:  # ranks' stdout interleaves
+                out.write(f'grad {ddp.module.w.grad.item()} {torch.distributed.get_backend()}')
         """))
         proc = subprocess.run(
             [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
              '--master_port=29533', str(script)], capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr[-2000:]
-        assert proc.stdout.count('grad 1.5 gloo') == 2
+        grads = [(tmp_path / f'ddp.py.rank{rank}').read_text() for rank in (0, 1)]
+        assert grads == ['grad 1.5 gloo'] * 2
 
     def test_not_applied_with_cuda(self, monkeypatch):
         monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'analysis'))
-from samrs_fixture import write_generator_set, write_release_set  # noqa: E402
+from mmsamrs.testing.samrs_sets import write_generator_set, write_release_set
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'analyze_dataset.py'

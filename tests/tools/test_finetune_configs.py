@@ -18,11 +18,13 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from PIL import Image
-from tiny_models import shrink_model
+from mmsamrs.testing import shrink_model
 
+from mmsamrs.engine import apply_samrs_sets
 from mmsamrs.models import export_sep_file, is_classifier_key
 from mmsamrs.registry import MODELS
 
+pytestmark = pytest.mark.slow  # end-to-end runs: see setup.cfg
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in glob.glob(str(REPO / 'configs' / 'finetune' / '*' / '*.py'))
                  if '_base_' not in p)
@@ -38,7 +40,7 @@ RUNNER_KEYS = {'model', 'train_dataloader', 'val_dataloader', 'test_dataloader',
                'custom_imports'}
 TRAIN, VAL = 100, 2
 CLASSES = dict(potsdam=5, isaid=15)
-#: backbone -> weight decay of fine-tuning (SPEC section 7)
+#: backbone -> weight decay of fine-tuning (paper appendix A.2)
 FINETUNE_WEIGHT_DECAY = {'r50': 1e-4, 'swin-t': 1e-2, 'vit-b': 5e-2}
 
 
@@ -76,7 +78,8 @@ def sep(tmp_path_factory):
 
     def make(backbone: str):
         if backbone not in made:
-            cfg = Config.fromfile(REPO / 'configs' / 'sep' / f'upernet_{backbone}_samrs.py')
+            cfg = apply_samrs_sets(
+                Config.fromfile(REPO / 'configs' / 'sep' / f'upernet_{backbone}_samrs.py'))
             shrink_model(cfg.model, backbone)
             torch.manual_seed(0)
             model = MODELS.build(cfg.model)
@@ -140,6 +143,10 @@ def test_protocol_settings():
             type='Pretrained', checkpoint=f'work_dirs/upernet_{backbone}_samrs/sep_export.pth')
         assert cfg.default_hooks.checkpoint.save_best == (
             'mF1' if dataset == 'potsdam' else 'mIoU')
+        # nothing of pre-training: its sets, crop, runner or unused-parameter search
+        assert cfg.crop_size == crop and 'model_wrapper_cfg' not in cfg
+        assert not {'samrs_sets', 'samrs_model', 'concat', 'val_crop_size', 'meta_keys',
+                    'runner_type'} & set(cfg), config
 
 
 @pytest.mark.parametrize('config', CONFIGS, ids=lambda c: Path(c).stem)

@@ -38,3 +38,22 @@ def test_cli_writes_reproducible_split_and_restricts_to_trainval(tmp_path):
     assert other.returncode == 0, other.stderr
     assert 'train 54, val 6 (seed 1)' in other.stdout
 
+
+
+def test_small_set_gets_one_val_image_and_a_one_image_set_fails_clearly(tmp_path):
+    gray = tmp_path / 'tiny' / 'gray'
+    gray.mkdir(parents=True)
+    for i in range(1, 11):
+        (gray / f'{i:05d}.png').write_bytes(b'')
+    run = make_splits(str(gray), str(tmp_path / 'a'))
+    assert run.returncode == 0, run.stderr
+    assert 'note: 0.05 of 10 images rounds down to 0; 1 image was put into val.txt' in run.stdout
+    assert 'train 9, val 1 (seed 2023)' in run.stdout
+    assert len(lines(tmp_path / 'a' / 'val.txt')) == 1
+
+    for i in range(2, 11):
+        (gray / f'{i:05d}.png').unlink()
+    one = make_splits(str(gray), str(tmp_path / 'b'))
+    assert one.returncode == 1 and 'Traceback' not in one.stderr
+    assert f"make_splits.py: only 1 labelled image ('00001') in {str(gray)!r}" in one.stderr
+    assert not (tmp_path / 'b').exists()

@@ -1,7 +1,8 @@
-"""Every configs/sep config: the SPEC's optimiser settings, and one training step when tiny.
+"""Every configs/sep config: the paper's optimiser settings (Table 8), one training step when
+tiny, and the one key `samrs_sets` choosing the sets.
 
 Each config is built as written except for the shrunk backbone and head widths of
-``tests/tiny_models.py`` and a 64 x 64 input; its optimizer wrapper (with its constructor)
+``mmsamrs.testing`` and a 64 x 64 input; its optimizer wrapper (with its constructor)
 is built from the config, and one ``train_step`` on a mixed SOTA/SIOR/FAST batch must give
 every set's losses and move the backbone's weights. ``tools/train.py`` itself runs the
 configs end to end in ``test_train_sep.py``.
@@ -18,13 +19,15 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
+from mmsamrs.engine import apply_samrs_sets
 from mmsamrs.registry import MODELS
-from tiny_models import TINY_BACKBONES, backbone_name, labelled_batch, shrink_model
+from mmsamrs.testing import TINY_BACKBONES, backbone_name, labelled_batch, shrink_model
 
+pytestmark = pytest.mark.slow  # end-to-end runs: see setup.cfg
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(glob.glob(str(REPO / 'configs' / 'sep' / '*.py')))
 SIZE = 64
-#: SPEC section 7 (pre-training): backbone family -> (initial LR, weight decay, minimum LR)
+#: paper Table 8 (pre-training): backbone family -> (initial LR, weight decay, minimum LR)
 RECIPES = {'resnet': (1e-3, 5e-2, 5e-6), 'swin': (6e-5, 1e-2, 0.0),
            'vitaev2': (6e-5, 1e-2, 0.0), 'internimage': (6e-5, 5e-2, 0.0),
            'vit': (6e-5, 5e-2, 0.0), 'vit-adapter': (6e-5, 1e-2, 0.0)}
@@ -60,13 +63,14 @@ def test_optimiser_settings_follow_the_spec(config):
     else:
         assert 'constructor' not in cfg.optim_wrapper
     assert cfg.model.type == 'mmsamrs.MultiHeadEncoderDecoder'
-    assert cfg.model.heads == dict(SOTA=18, SIOR=20, FAST=37)
+    assert cfg.samrs_sets == ['SOTA', 'SIOR', 'FAST'] and cfg.runner_type == 'mmsamrs.SEPRunner'
+    assert apply_samrs_sets(cfg).model.heads == dict(SOTA=18, SIOR=20, FAST=37)
 
 
 @pytest.mark.parametrize('config', CONFIGS, ids=lambda c: Path(c).stem)
 def test_one_training_step_when_tiny(config):
     init_default_scope('mmsamrs')
-    cfg = Config.fromfile(config)
+    cfg = apply_samrs_sets(Config.fromfile(config))
     shrink_model(cfg.model, backbone_name(config))
     cfg.model.data_preprocessor.size = (SIZE, SIZE)
     torch.manual_seed(0)
@@ -98,15 +102,41 @@ def test_internimage_224_row_resizes_the_image_not_the_labels(tmp_path):
     cfg.dump(tmp_path / 'dumped.py')  # the Runner stores the config text: it must re-read
     cfg = Config.fromfile(tmp_path / 'dumped.py')
     for loader in ('val_dataloader', 'test_dataloader'):
-        for dataset in cfg[loader].dataset.datasets:
-            pipeline = Compose(dataset.pipeline[2:])  # after the two loading steps
-            image = np.random.default_rng(0).integers(0, 256, (600, 700, 3), dtype=np.uint8)
-            labels = np.arange(600 * 700).reshape(600, 700) % 7
-            packed = pipeline(dict(img=image, gt_seg_map=labels.astype(np.uint8),
-                                   img_shape=(600, 700), ori_shape=(600, 700),
-                                   seg_fields=['gt_seg_map'], reduce_zero_label=False))
-            sample = packed['data_samples']
-            assert packed['inputs'].shape == (3, 224, 224)
-            assert sample.img_shape == (224, 224) and sample.ori_shape == (512, 512)
-            np.testing.assert_array_equal(sample.gt_sem_seg.data[0].numpy(),
-                                          labels[44:556, 94:606])  # the centre crop
+        pipeline = Compose(cfg[loader].dataset.pipeline[2:])  # after the two loading steps
+        image = np.random.default_rng(0).integers(0, 256, (600, 700, 3), dtype=np.uint8)
+        labels = np.arange(600 * 700).reshape(600, 700) % 7
+        packed = pipeline(dict(img=image, gt_seg_map=labels.astype(np.uint8),
+                               img_shape=(600, 700), ori_shape=(600, 700),
+                               seg_fields=['gt_seg_map'], reduce_zero_label=False))
+        sample = packed['data_samples']
+        assert packed['inputs'].shape == (3, 224, 224)
+        assert sample.img_shape == (224, 224) and sample.ori_shape == (512, 512)
+        np.testing.assert_array_equal(sample.gt_sem_seg.data[0].numpy(),
+                                      labels[44:556, 94:606])  # the centre crop
+
+
+def test_layer_decay_block_is_defined_once_and_no_config_updates_globals():
+    texts = {path: Path(path).read_text()
+             for path in glob.glob(str(REPO / 'configs' / '**' / '*.py'), recursive=True)}
+    defining = [p for p, text in texts.items() if 'ViTLayerDecayOptimWrapperConstructor' in text]
+    assert defining == [str(REPO / 'configs/_base_/schedules/sep_80k_layer-decay.py')]
+    assert not [p for p, text in texts.items() if 'globals()' in text]
+
+
+@pytest.mark.parametrize('sets', [['SIOR'], ['SOTA', 'FAST'], [
+    'SIOR', dict(name='Roads', classes=('road', 'bridge'), data_root='data/roads')]])
+def test_samrs_sets_alone_chooses_heads_datasets_and_metric(sets, tmp_path):
+    """One key, from a child config or --cfg-options, changes every derived part."""
+    child = tmp_path / 'child.py'
+    child.write_text(f"_base_ = [{str(REPO / 'configs/sep/upernet_r50_samrs.py')!r}]\n"
+                     f'samrs_sets = {sets!r}\n')
+    from_file = apply_samrs_sets(Config.fromfile(child))
+    from_options = Config.fromfile(REPO / 'configs/sep/upernet_r50_samrs.py')
+    from_options.merge_from_dict(dict(samrs_sets=sets))
+    for cfg in (from_file, apply_samrs_sets(from_options)):
+        names = [s if isinstance(s, str) else s['name'] for s in sets]
+        assert list(cfg.model.heads) == names
+        assert cfg.model.heads.get('Roads', 2) == 2
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            assert cfg[loader].dataset.sets == sets
+        assert 'num_classes' not in cfg.val_evaluator  # from the dataset's metainfo

@@ -17,7 +17,7 @@ def split(*options: str) -> subprocess.CompletedProcess:
 
 def test_split_images_cli_with_cfg_options_and_resume(realdata, tmp_path):
     out = tmp_path / 'split'
-    options = (f'dataset.data_root={realdata / "dota"}', f'out_dir={out}',
+    options = (f'data_root={realdata / "dota"}', f'out_dir={out}',
                'dataset.strict=True')
     run = split(*options)
     assert run.returncode == 0, run.stderr
@@ -33,3 +33,12 @@ def test_split_images_cli_with_cfg_options_and_resume(realdata, tmp_path):
     rerun = split(*options, 'nproc=2')
     assert rerun.returncode == 0, rerun.stderr
     assert '0 images split, 1 already done, 0 failed; 4 patches' in rerun.stdout
+
+
+def test_split_images_cli_exits_1_when_no_image_is_read(realdata, tmp_path):
+    run = split(f'dataset.data_root={realdata / "dota"}', f'out_dir={tmp_path / "out"}',
+                'dataset.strict=False', 'dataset.img_suffix=.jpg')
+    assert run.returncode == 1
+    assert 'error: no image could be read: 1 images expected, 0 found by DOTADataset' \
+        in run.stderr
+    assert f"looked for in '{realdata / 'dota' / 'images'}' with the suffixes .jpg" in run.stderr

@@ -4,6 +4,8 @@ Each config trains 2 iterations on written SOTA/SIOR/FAST fixtures (validating a
 iteration 2 and writing a checkpoint), resumes from it to iteration 4, and the checkpoint is
 tested. The fixtures follow the configs' default layout under ``<cwd>/data`` (the tools run
 in the test's folder), so the default data roots and split files are exercised as they are.
+The R50 config also trains on one and on two sets chosen on the command line
+(``--cfg-options samrs_sets=...``) and on a set of one's own from a child config.
 
 The three command lines of a config run one after the other in one Python process (each
 as ``__main__`` with its own ``sys.argv``, as from a shell): importing the stack costs about
@@ -21,8 +23,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from tiny_models import TINY_BACKBONES, backbone_name
+from mmsamrs.testing import TINY_BACKBONES, backbone_name
 
+pytestmark = pytest.mark.slow  # end-to-end runs: see setup.cfg
 REPO = Path(__file__).resolve().parents[2]
 SETS = {  # set -> (image folder under data/, image suffix, classes, image size, train images)
     'SOTA': ('DOTA/split_1024/images', '.png', 18, 96, 6),
@@ -34,27 +37,41 @@ VAL_CROP = 64  # the configs' centre crop (512) scaled down to the fixtures
 BATCH = 6  # 2 SOTA + 1 SIOR + 3 FAST by the set sizes 6/3/9
 
 # the configs run end to end here (every configs/sep config trains one step in-process in
-# test_sep_configs.py); tests/tiny_models.py shrinks their backbones
+# test_sep_configs.py); mmsamrs.testing shrinks their backbones
 CONFIGS = ['upernet_r50_samrs.py', 'upernet_swin-t_samrs.py', 'upernet_vit-b_samrs.py']
 
 
+#: a set of one's own: name, classes, palette, data root (images/, gray/, {train,val}.txt)
+ROADS = dict(name='Roads', classes=('road', 'bridge', 'river'),
+             palette=[[128, 64, 128], [250, 170, 30], [0, 0, 230]], data_root='data/roads')
+
+
+def write_set(images: Path, labels: Path, splits: Path, stem: str, suffix: str,
+              classes: int, size: int, num_train: int, rng) -> None:
+    """Random images and labels (255 included) with train/val split files."""
+    images.mkdir(parents=True)
+    labels.mkdir(parents=True)
+    stems = [f'{stem}{i:03d}' for i in range(num_train + VAL_IMAGES)]
+    for stem in stems:
+        Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(
+            images / f'{stem}{suffix}')
+        label = rng.integers(0, classes, (size, size), dtype=np.uint8)
+        label[rng.random((size, size)) < 0.2] = 255
+        Image.fromarray(label).save(labels / f'{stem}.png')
+    (splits / 'train.txt').write_text('\n'.join(stems[:num_train]) + '\n')
+    (splits / 'val.txt').write_text('\n'.join(stems[num_train:]) + '\n')
+
+
 def write_fixtures(root: Path) -> None:
-    """Random images and labels (255 included) with train/val split files, default layout."""
+    """The built-in sets in the configs' default layout, and ROADS in its own folder."""
     rng = np.random.default_rng(0)
     for name, (img_dir, suffix, classes, size, num_train) in SETS.items():
-        images, labels = root / 'data' / img_dir, root / 'data' / 'SAMRS' / name / 'gray'
-        images.mkdir(parents=True)
-        labels.mkdir(parents=True)
-        stems = [f'{name.lower()}{i:03d}' for i in range(num_train + VAL_IMAGES)]
-        for stem in stems:
-            Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(
-                images / f'{stem}{suffix}')
-            label = rng.integers(0, classes, (size, size), dtype=np.uint8)
-            label[rng.random((size, size)) < 0.2] = 255
-            Image.fromarray(label).save(labels / f'{stem}.png')
-        split = root / 'data' / 'SAMRS' / name
-        (split / 'train.txt').write_text('\n'.join(stems[:num_train]) + '\n')
-        (split / 'val.txt').write_text('\n'.join(stems[num_train:]) + '\n')
+        set_dir = root / 'data' / 'SAMRS' / name
+        write_set(root / 'data' / img_dir, set_dir / 'gray', set_dir, name.lower(), suffix,
+                  classes, size, num_train, rng)
+    roads = root / ROADS['data_root']
+    write_set(roads / 'images', roads / 'gray', roads, 'road', '.png',
+              len(ROADS['classes']), 64, 4, rng)
 
 
 def write_config(root: Path, config: str) -> Path:
@@ -75,8 +92,7 @@ train_dataloader = dict(loader, batch_size={BATCH}, sampler=dict(batch_size={BAT
 # the centre crop of the configs' val pipeline, smaller
 val_pipeline = [dict(t, crop_size=({VAL_CROP}, {VAL_CROP})) if t['type'] == 'CenterCrop' else t
                 for t in _base_.val_pipeline]
-val_dataloader = dict(loader, dataset=dict(datasets=[
-    dict(d, pipeline=val_pipeline) for d in _base_.val_dataloader.dataset.datasets]))
+val_dataloader = dict(loader, dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
 train_cfg = dict(max_iters=2, val_interval=2)
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
@@ -110,12 +126,12 @@ def run_tools(*command_lines, cwd: Path) -> list:
     return outputs
 
 
-def per_set_miou(output: str, mode: str) -> dict:
-    """The last ``Iter(<mode>)`` metrics line's per-set and mean mIoU."""
+def per_set_miou(output: str, mode: str, sets=tuple(SETS)) -> dict:
+    """The last ``Iter(<mode>)`` metrics line's per-set and mean mIoU (of ``sets``)."""
     lines = [line for line in output.splitlines() if f'Iter({mode})' in line and 'mIoU' in line]
     assert lines, f'no Iter({mode}) metrics in:\n{output[-3000:]}'
     found = dict(re.findall(r'(\w+/mIoU|mIoU_mean): ([\d.]+|nan)', lines[-1]))
-    assert set(found) == {'SOTA/mIoU', 'SIOR/mIoU', 'FAST/mIoU', 'mIoU_mean'}, lines[-1]
+    assert set(found) == {*(f'{name}/mIoU' for name in sets), 'mIoU_mean'}, lines[-1]
     return {key: float(value) for key, value in found.items()}
 
 
@@ -163,6 +179,33 @@ def test_train_resume_test(config, data_dir, tmp_path):
         classes = {name.lower(): spec[2] for name, spec in SETS.items()}[path.stem[:4]]
         pred = np.array(Image.open(path))
         assert pred.shape == (VAL_CROP, VAL_CROP) and pred.max() < classes
+
+
+def test_train_on_one_two_or_own_sets(data_dir, tmp_path):
+    """samrs_sets alone picks the sets: one or two built-in sets from the command line,
+    a set of one's own from a child config; heads, data, sampler and metric follow."""
+    cfg = write_config(tmp_path, 'upernet_r50_samrs.py')
+    own = tmp_path / 'own_set.py'
+    own.write_text(f'_base_ = [{str(cfg)!r}]\nsamrs_sets = [{ROADS!r}]\n')
+    runs = {('SIOR', ): ['--cfg-options', "samrs_sets=['SIOR']"],
+            ('SOTA', 'FAST'): ['--cfg-options', "samrs_sets=['SOTA','FAST']"],
+            ('Roads', ): []}
+    outputs = run_tools(*(
+        ['train.py', own if sets == ('Roads', ) else cfg, '--work-dir', tmp_path / '_'.join(sets),
+         *options] for sets, options in runs.items()), cwd=data_dir)
+    classes = {name: spec[2] for name, spec in SETS.items()}
+    classes['Roads'] = len(ROADS['classes'])
+    for sets, output in zip(runs, outputs):
+        assert 'Iter(train) [2/2]' in output
+        assert {name for name in classes if f'decode.loss_ce.{name}' in output} == set(sets)
+        per_set_miou(output, 'val', sets)
+        state = torch.load(tmp_path / '_'.join(sets) / 'iter_2.pth', map_location='cpu',
+                           weights_only=False)['state_dict']
+        heads = {key.split('.')[2]: value.shape[0] for key, value in state.items()
+                 if key.startswith('decode_head.conv_seg.') and key.endswith('.weight')}
+        assert heads == {name: classes[name] for name in sets}
+    # the per-class table of the own set names its classes
+    assert all(name in outputs[-1] for name in ROADS['classes'])
 
 
 def test_vit_config_loads_every_key_of_a_converted_mae_checkpoint(tmp_path):

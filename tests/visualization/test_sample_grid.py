@@ -1,18 +1,14 @@
 """Sample choice, overlays of the hand-made set, and the Figure 4-style grid."""
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'analysis'))
-from samrs_fixture import CLASSES, write_generator_set  # noqa: E402
-
-from mmsamrs.analysis import SetSource  # noqa: E402
-from mmsamrs.datasets.class_names import make_palette  # noqa: E402
-from mmsamrs.visualization import (draw_set_row, grid_size, legend_handles,  # noqa: E402
-                                   pick_stems, save_sample_grid)
+from mmsamrs.analysis import SetSource
+from mmsamrs.datasets.class_names import make_palette
+from mmsamrs.testing.samrs_sets import CLASSES, write_generator_set
+from mmsamrs.visualization import (GridRow, draw_set_row, legend_handles, pick_stems,
+                                   sample_grid_figure, save_sample_grid)
+from mmsamrs.visualization.figures import GAP_INCHES, TITLE_POINTS
 
 PALETTE = make_palette(len(CLASSES))
 
@@ -61,15 +57,59 @@ def test_draw_set_row_errors(generator_set, tmp_path):
         draw_set_row(no_images, ['A'], with_instances=True)
 
 
-def test_save_sample_grid_size(generator_set, tmp_path):
+def white_margins(path):
+    """Widths of the all-white borders (left, right, top, bottom) and the number of
+    all-white columns of a PNG."""
+    with Image.open(path) as image:
+        ink = np.any(np.asarray(image.convert('RGB')) < 250, axis=2)
+    cols, rows = np.flatnonzero(ink.any(0)), np.flatnonzero(ink.any(1))
+    return ((cols[0], ink.shape[1] - 1 - cols[-1], rows[0], ink.shape[0] - 1 - rows[-1]),
+            int((~ink.any(0)).sum()))
+
+
+def test_save_sample_grid_fits_its_content(generator_set, tmp_path):
     rows = [draw_set_row(generator_set, ['A', 'B', 'C'], with_instances=True),
             draw_set_row(generator_set, ['C'], name='GEN (C only)')]
     path = tmp_path / 'grid.png'
     size = save_sample_grid(rows, str(path), panel_inches=2.0, dpi=50)
-    assert size == grid_size(rows, 2.0, 50) == (round((3 + 0.8) * 100 + 15), 200)
     with Image.open(path) as image:
         assert image.format == 'PNG' and image.size == size
+    # rows as high as their squarest image (C is 10x10: 2 in) plus titles, and gaps
+    assert abs(size[1] - 50 * (3 * GAP_INCHES + 2 * (2 + TITLE_POINTS * 1.6 / 72))) <= 1
+    assert 3 * 2 * 50 < size[0] < 3 * 2 * 50 + 100  # 3 panels, name and legend columns
+    margins, white_columns = white_margins(path)
+    assert max(margins) <= GAP_INCHES * 50 + 2  # no margin wider than a gap
+    assert white_columns <= 6 * GAP_INCHES * 50 + 4  # gaps only: no empty legend space
     with pytest.raises(ValueError, match='no panels'):
         save_sample_grid([], str(path))
     handles = legend_handles(CLASSES, PALETTE, [2, 0])
     assert [h.get_label() for h in handles] == ['0 a', '2 c']
+
+
+def test_no_text_of_a_grid_is_clipped(tmp_path):
+    """37 classes (FAST) in small panels: the legend takes columns until it fits; titles,
+    row names and legend entries all lie inside the figure."""
+    classes = tuple(f'class-with-a-long-name-{i}' for i in range(37))
+    panel = np.full((60, 90, 3), 128, np.uint8)
+    rows = [GridRow('FAST', classes, make_palette(37), [panel, panel], ['P0001__600__0___0',
+                                                                          'P0002'],
+                    set(range(37))),
+            GridRow('SIOR', classes[:3], make_palette(3), [panel], ['00001'], {0, 2})]
+    figure = sample_grid_figure(rows, panel_inches=1.5, dpi=60)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    width, height = figure.bbox.width, figure.bbox.height
+    texts = [t for t in (*figure.texts, *(ax.title for ax in figure.axes),
+                         *(t for leg in figure.legends for t in (*leg.texts, leg.get_title())))
+             if t.get_text()]
+    assert {'FAST', 'SIOR', 'P0002', '36 class-with-a-long-name-36'} <= \
+        {t.get_text() for t in texts}
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= -0.5 and box.y0 >= -0.5, text.get_text()
+        assert box.x1 <= width + 0.5 and box.y1 <= height + 0.5, text.get_text()
+    assert figure.legends[0]._ncols > 1  # 37 entries do not fit one column of 1 in
+    path = tmp_path / 'fast.png'
+    save_sample_grid(rows, str(path), panel_inches=1.5, dpi=60)
+    margins, _ = white_margins(path)
+    assert max(margins) <= GAP_INCHES * 60 + 2

@@ -7,7 +7,8 @@ from PIL import Image
 
 from mmsamrs.datasets.class_names import make_palette
 from mmsamrs.registry import VISUALIZERS
-from mmsamrs.visualization import SAMRSVisualizer, blend_labels, mask_outline
+from mmsamrs.visualization import (SAMRSVisualizer, blend_labels, label_box_position,
+                                   mask_outline)
 
 PALETTE = [[255, 0, 0], [0, 0, 255]]
 
@@ -55,3 +56,29 @@ def test_add_datasample_keeps_unlabelled_pixels(tmp_path):
     np.testing.assert_array_equal(drawn[~labelled], image[~labelled])
     expected = (image * 0.5 + np.array(PALETTE)[np.minimum(label, 1)] * 0.5).astype(np.uint8)
     np.testing.assert_array_equal(drawn[labelled], expected[labelled])
+
+
+def test_class_names_do_not_cover_the_objects():
+    """Names are drawn inside the image, off every labelled pixel, when there is room."""
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    label = np.full((240, 320), 255, np.uint8)
+    label[60:200, 40:200] = 0  # a large object in the middle-left
+    label[10:40, 250:310] = 1  # a small one at the top right
+    vis = SAMRSVisualizer(name='vis_names', classes=('storage-tank', 'b'), palette=PALETTE)
+    plain = vis.draw_samrs(image, label)
+    named = vis.draw_samrs(image, label, with_labels=True)
+    changed = np.any(named != plain, axis=2)
+    assert changed.sum() > 200  # both names are drawn
+    assert not changed[label != 255].any()  # no object pixel is covered
+    assert not changed[0].all() and not changed[:, 0].all()
+
+
+def test_label_box_position():
+    occupied = np.zeros((50, 80), bool)
+    occupied[10:40, 10:70] = True
+    x, y = label_box_position(occupied, (40, 25), (20, 8))
+    assert not occupied[y:y + 8, x:x + 20].any()
+    assert (y + 8 <= 10 or y >= 40)  # above or below the object, the nearest free place
+    full = np.ones((30, 30), bool)
+    assert label_box_position(full, (100, 100), (50, 10)) == (0, 20)  # clamped inside

@@ -1,4 +1,4 @@
-# Segmentation pre-training schedule (SPEC section 7, paper appendix A.2): AdamW with betas
+# Segmentation pre-training schedule (paper appendix A.2): AdamW with betas
 # (0.9, 0.999), 80k iterations, cosine decay to a minimum LR, B = 96 images per iteration
 # (8 GPUs x 12; the per-GPU batch is train_dataloader.batch_size, which the sampler's
 # batch_size must equal). Each configs/sep/* config sets its backbone's LR, weight decay

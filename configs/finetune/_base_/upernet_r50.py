@@ -1,14 +1,19 @@
-# The fine-tuning model of configs/sep/upernet_r50_samrs.py: its trunk (backbone, neck,
-# decode-head and auxiliary-head bodies) as a plain single-head mmseg EncoderDecoder (the
-# per-set `heads` dropped; the classes come from the dataset, configs/_base_/datasets/) and
-# the fine-tuning weight decay of ResNet (SPEC section 7).
-# The start is ONE key, model.init_cfg:
+# Fine-tuning recipe of UperNet + ResNet-50: the model of configs/sep/upernet_r50_samrs.py
+# (configs/_base_/models/upernet_r50.py) as a plain single-head mmseg EncoderDecoder, the SEP
+# schedule for a batch of 8, AdamW LR 1e-3, ResNet's fine-tuning weight decay 1e-4, cosine
+# to 5e-6 (paper appendix A.2). The start is ONE key, model.init_cfg:
 #   IMP+SEP (default): the SEP checkpoint exported by tools/export_sep.py (backbone and
 #     decoder bodies; classifiers fresh), loaded after the backbone's own checkpoint;
 #   IMP / RSP baselines: model.init_cfg=None, i.e. the backbone checkpoint alone
 #     (model.backbone.init_cfg.checkpoint: ImageNet here, or an RSP checkpoint).
-_base_ = ['../../sep/upernet_r50_samrs.py']
+_base_ = [
+    '../../_base_/models/upernet_r50.py', '../../_base_/schedules/sep_80k.py',
+    '../../_base_/default_runtime.py'
+]
+# the SEP schedule (80k iterations, cosine) for a batch of 8 (one GPU x 8; on two GPUs
+# train_dataloader.batch_size=4): the LRs are for B = 8
+auto_scale_lr = dict(base_batch_size=8)
 model = dict(
-    {k: v for k, v in _base_.model.items() if k != 'heads'}, _delete_=True, type='EncoderDecoder',
     init_cfg=dict(type='Pretrained', checkpoint='work_dirs/upernet_r50_samrs/sep_export.pth'))
-optim_wrapper = dict(optimizer=dict(weight_decay=1e-4))
+optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=1e-4))
+param_scheduler = dict(eta_min=5e-6)

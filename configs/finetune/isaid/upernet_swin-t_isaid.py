@@ -1,4 +1,8 @@
 # UperNet + Swin-T fine-tuned on iSAID (paper Table 4) from the SEP model of
 # configs/sep/upernet_swin-t_samrs.py; the start is model.init_cfg (../_base_/upernet_swin-t.py).
 _base_ = ['../_base_/upernet_swin-t.py', '../../_base_/datasets/isaid.py']
-globals().update(_base_.finetune)  # the dataset's settings replace the SEP ones (finetune.py)
+model = dict(
+    data_preprocessor=dict(size=_base_.crop_size),
+    decode_head=dict(num_classes=_base_.num_classes),
+    auxiliary_head=dict(num_classes=_base_.num_classes))
+default_hooks = dict(checkpoint=dict(save_best=_base_.best_metric))

@@ -12,13 +12,16 @@ counted in the report.
 Output: mmseg's layout, ``img_dir/<split>/<name>.png`` (RGB) and ``ann_dir/<split>/
 <name>.png`` (``uint8`` class indices, 255 = ignored).
 
-Resuming: every file is written atomically (:mod:`mmsamrs.generation.atomic`); when all
-crops of an image are written, its completion marker ``.convert/done/<key>.json`` is written
-last. A rerun skips images whose marker and crops exist and redoes the others.
-``.convert/settings.json`` pins the settings of an output folder: a run with other settings
-refuses to mix its crops in. Each run writes ``convert_report_<time>.json``.
+Resuming (the machinery of :mod:`mmsamrs.utils.resumable`): every file is written
+atomically; when all crops of an image are written, its completion marker
+``.convert/done/<key>.json`` is written last. A rerun skips images whose marker and crops
+exist and redoes the others. ``.convert/settings.json`` pins the settings of an output
+folder: a run with other settings refuses to mix its crops in. A run first deletes the
+hidden temporary files a killed run left behind. Each run writes
+``convert_report_<time>.json``; a run in which no image could be read then raises
+:class:`~mmsamrs.utils.NothingReadError`. Every target path is checked to lie inside the
+output folder (:func:`mmsamrs.utils.safe_join`).
 """
-import json
 import logging
 import os
 import os.path as osp
@@ -32,12 +35,12 @@ import numpy as np
 from mmengine.logging import print_log
 
 from mmsamrs.datasets.sources.isaid import rgb_codes
-from mmsamrs.datasets.splitting.splitter import (crop_patch, process_with_progress,
-                                                 write_run_report)
+from mmsamrs.datasets.splitting.splitter import crop_patch
 from mmsamrs.datasets.splitting.windows import sliding_windows
-from mmsamrs.generation.atomic import atomic_write_bytes
+from mmsamrs.utils import (IGNORE_INDEX, JobState, NothingReadError, atomic_write_bytes,
+                           count_statuses, process_with_progress, safe_join,
+                           write_run_report)
 
-IGNORE = 255
 STATE_DIR = '.convert'
 #: ``(zip archive, member name)`` or ``(None, file path)``.
 Source = Tuple[Optional[str], str]
@@ -115,7 +118,7 @@ class ColourTable:
             codes = rgb_codes(bgr[top:top + rows, :, ::-1])
             pos = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
             known = self.codes[pos] == codes
-            out[top:top + rows] = np.where(known, self.values[pos], IGNORE)
+            out[top:top + rows] = np.where(known, self.values[pos], IGNORE_INDEX)
             values, counts = np.unique(codes[~known], return_counts=True)
             unknown.update({f'#{v & 255:02x}{v >> 8 & 255:02x}{v >> 16:02x}': int(c)
                             for v, c in zip(values.tolist(), counts.tolist())})
@@ -148,29 +151,19 @@ class CropConverter:
         self.name_format = name_format
         self.size, self.stride = size, stride
         self.settings = dict(settings, size=size, stride=stride)
-        self.done_dir = osp.join(out_dir, STATE_DIR, 'done')
+        self.state = JobState(out_dir, STATE_DIR, self.settings, 'crops')
 
     def prepare(self, splits: Sequence[str]) -> None:
-        """Create the output folders; pin the settings or check them against a former run."""
-        for split in splits:
-            for sub in ('img_dir', 'ann_dir'):
-                os.makedirs(osp.join(self.out_dir, sub, split), exist_ok=True)
-        os.makedirs(self.done_dir, exist_ok=True)
-        path = osp.join(self.out_dir, STATE_DIR, 'settings.json')
-        if osp.isfile(path):
-            with open(path, encoding='utf-8') as f:
-                former = json.load(f)
-            if former != self.settings:
-                raise ValueError(f'{self.out_dir!r} holds crops made with other settings '
-                                 f'{former}; these are {self.settings}. Use another output '
-                                 'folder or delete it.')
-        else:
-            atomic_write_bytes(path, json.dumps(self.settings, indent=2).encode())
+        """Create the output folders and delete stale temporary files; pin the settings or
+        check them against a former run."""
+        self.state.prepare([safe_join(self.out_dir, sub, split)
+                            for split in splits for sub in ('img_dir', 'ann_dir')])
 
     def crop_files(self, split: str, name: str) -> Tuple[str, str]:
-        """Return the image and label paths of crop ``name``."""
-        return (osp.join(self.out_dir, 'img_dir', split, name + '.png'),
-                osp.join(self.out_dir, 'ann_dir', split, name + '.png'))
+        """Return the image and label paths of crop ``name`` (``ValueError`` unless both lie
+        inside their ``img_dir/<split>`` and ``ann_dir/<split>`` folders)."""
+        img_dir, ann_dir = (safe_join(self.out_dir, sub, split) for sub in ('img_dir', 'ann_dir'))
+        return safe_join(img_dir, name + '.png'), safe_join(ann_dir, name + '.png')
 
     def __call__(self, item: Dict[str, Any]) -> Dict[str, Any]:
         """Convert one pair (or find it done); return its record.
@@ -180,10 +173,8 @@ class CropConverter:
         -> pixels); a failed record has ``error``.
         """
         key, split = item['key'], item['split']
-        marker = osp.join(self.done_dir, key + '.json')
-        if osp.isfile(marker):
-            with open(marker, encoding='utf-8') as f:
-                record = json.load(f)
+        record = self.state.finished(key)
+        if record is not None:
             if all(osp.isfile(p) for name in record['crops']
                    for p in self.crop_files(record['split'], name)):
                 return dict(record, status='resumed')
@@ -201,16 +192,20 @@ class CropConverter:
             name = self.name_format.format(
                 key=key, x0=x, y0=y, x1=x + self.size, y1=y + self.size)
             img_file, label_file = self.crop_files(split, name)
-            for path, array, pad in ((img_file, img, 0), (label_file, label, IGNORE)):
+            for path, array, pad in ((img_file, img, 0), (label_file, label, IGNORE_INDEX)):
                 crop = crop_patch(array, x, y, self.size, pad)
                 atomic_write_bytes(path, cv2.imencode('.png', crop)[1].tobytes())
             names.append(name)
         record = dict(key=key, split=split, crops=names, unknown=dict(unknown))
-        atomic_write_bytes(marker, json.dumps(record).encode())
+        self.state.mark_done(key, record)
         return dict(record, status='converted')
 
     def run(self, items: Sequence[Dict[str, Any]], nproc: int = 1) -> Dict[str, Any]:
-        """Convert all items not done yet, with a progress bar; write and return the report."""
+        """Convert all items not done yet, with a progress bar; write and return the report.
+
+        Raises:
+            NothingReadError: no image could be read (after writing the report).
+        """
         self.prepare(sorted({item['split'] for item in items}))
         records = process_with_progress(self, items, nproc)
         done = [r for r in records if r['status'] != 'failed']
@@ -219,7 +214,7 @@ class CropConverter:
             unknown.update(record['unknown'])
         report = dict(
             out_dir=self.out_dir, settings=self.settings,
-            images=dict(Counter(r['status'] for r in records), total=len(records)),
+            images=count_statuses(records),
             crops=dict(Counter(r['split'] for r in done for _ in r['crops'])),
             unknown_colours=dict(unknown.most_common()),
             failed=[r['error'] for r in records if r['status'] == 'failed'])
@@ -231,4 +226,11 @@ class CropConverter:
                   f'{sum(unknown.values())} pixels of unknown colours (ignored); '
                   f'report: {path}', logger='current',
                   level=logging.WARNING if report['failed'] or unknown else logging.INFO)
+        if not done:
+            places = sorted({image[0] or osp.dirname(image[1])
+                             for image in (item['image'] for item in items)})
+            raise NothingReadError(
+                f'no image could be read: {len(items)} images expected, looked for in '
+                f"{', '.join(places[:3])}{' ...' if len(places) > 3 else ''}; errors: "
+                f"{report['failed'][:3]}; see {path}")
         return report

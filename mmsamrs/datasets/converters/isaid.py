@@ -1,4 +1,4 @@
-"""iSAID -> the paper's fine-tuning crops (SPEC section 8, paper appendix A.6).
+"""iSAID -> the paper's fine-tuning crops (paper appendix A.6).
 
 Input: the official iSAID download below one folder, per split ``<src>/<split>/``: the DOTA
 images ``P0000.png`` (``images/part*.zip``) and the semantic colour masks
@@ -22,13 +22,14 @@ from typing import Any, Dict, List, Sequence
 
 from mmseg.datasets import iSAIDDataset
 
-from mmsamrs.datasets.finetune import iSAID15Dataset
-from .base import IGNORE, CropConverter, find_sources
+from mmsamrs.datasets.isaid import iSAID15Dataset
+from mmsamrs.utils import IGNORE_INDEX
+from .base import CropConverter, find_sources
 
 #: iSAID mask colour -> training label: 15 foreground classes, background ignored.
 ISAID_COLOURS = {
     **{tuple(c): i for i, c in enumerate(iSAID15Dataset.METAINFO['palette'])},
-    tuple(iSAIDDataset.METAINFO['palette'][0]): IGNORE}
+    tuple(iSAIDDataset.METAINFO['palette'][0]): IGNORE_INDEX}
 IMAGE_PATTERN = r'(P\d+)\.png'
 LABEL_PATTERN = r'(P\d+)_instance_color_RGB\.png'
 

@@ -1,4 +1,4 @@
-"""ISPRS Potsdam -> the paper's fine-tuning crops (SPEC section 8, paper appendix A.6).
+"""ISPRS Potsdam -> the paper's fine-tuning crops (paper appendix A.6).
 
 Input: the official downloads, ``2_Ortho_RGB.zip`` (``top_potsdam_<i>_<j>_RGB.tif``) and
 ``5_Labels_all.zip`` (``top_potsdam_<i>_<j>_label.tif``, colour labels), zipped or
@@ -21,8 +21,9 @@ from typing import Any, Dict, List, Sequence
 
 from mmseg.datasets import PotsdamDataset
 
-from mmsamrs.datasets.finetune import Potsdam5Dataset
-from .base import IGNORE, CropConverter, find_sources
+from mmsamrs.datasets.potsdam import Potsdam5Dataset
+from mmsamrs.utils import IGNORE_INDEX
+from .base import CropConverter, find_sources
 
 #: The benchmark's tiles (as mmseg's converter lists them): 24 train, 14 test (``val``).
 POTSDAM_SPLITS: Dict[str, Sequence[str]] = dict(
@@ -34,7 +35,7 @@ POTSDAM_SPLITS: Dict[str, Sequence[str]] = dict(
 #: ISPRS label colour -> training label: the 5 classes, clutter (red) ignored.
 POTSDAM_COLOURS = {
     **{tuple(c): i for i, c in enumerate(Potsdam5Dataset.METAINFO['palette'])},
-    tuple(PotsdamDataset.METAINFO['palette'][5]): IGNORE}
+    tuple(PotsdamDataset.METAINFO['palette'][5]): IGNORE_INDEX}
 IMAGE_PATTERN = r'top_potsdam_(\d+_\d+)_RGB\.tif'
 LABEL_PATTERN = r'top_potsdam_(\d+_\d+)_label\.tif'
 

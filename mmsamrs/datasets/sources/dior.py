@@ -3,14 +3,22 @@ from typing import Any, Dict
 
 from mmsamrs.datasets.class_names import SIOR_CLASSES, make_palette
 from mmsamrs.registry import DATASETS
-from .base import (AnnotationError, ParsedFile, RawObject, SourceDataset, build_name_map,
-                   parse_xml, to_flag, xml_floats, xml_optional, xml_size, xml_text)
 
-HBOX_FIELDS = ('bndbox/xmin', 'bndbox/ymin', 'bndbox/xmax', 'bndbox/ymax')
+from .parsing import build_name_map, xml_floats
+from .problems import AnnotationError
+from .voc import HBOX_FIELDS, VOCDataset
+
 RBOX_FIELDS = tuple(f'robndbox/{axis}_{corner}'
                     for corner in ('left_top', 'right_top', 'right_bottom', 'left_bottom')
                     for axis in ('x', 'y'))
 BOX_TYPES = ('auto', 'hbox', 'rbox')
+HBOX_DIR = 'Annotations/Horizontal Bounding Boxes'
+RBOX_DIR = 'Annotations/Oriented Bounding Boxes'
+#: Annotation folders of the official DIOR / DIOR-R releases tried per ``box_type``
+#: (the first that exists is read).
+ANN_DIRS = {'hbox': (HBOX_DIR, ), 'rbox': (RBOX_DIR, ), 'auto': (HBOX_DIR, RBOX_DIR)}
+#: Image folders of the official release (trainval and test apart) or one merged folder.
+IMG_DIRS = ('JPEGImages-trainval', 'JPEGImages-test', 'JPEGImages')
 
 # Spellings met in DIOR/DIOR-R files and common copies of them (after normalisation
 # case, spaces, '_' and '-' do not matter; 'Expressway-Service-area' is covered).
@@ -27,8 +35,8 @@ DIOR_SPELLINGS.update({
 
 
 @DATASETS.register_module()
-class DIORDataset(SourceDataset):
-    """DIOR / DIOR-R XML annotations as SIOR instances.
+class DIORDataset(VOCDataset):
+    """DIOR / DIOR-R XML annotations as SIOR instances (a :class:`VOCDataset`).
 
     ``box_type`` picks the box of each ``<object>``: ``'hbox'`` reads the VOC
     ``bndbox`` (H-Box only), ``'rbox'`` the DIOR-R ``robndbox`` corners
@@ -39,20 +47,30 @@ class DIORDataset(SourceDataset):
     matched case-insensitively through an explicit map (e.g. ``Expressway-Service-area``
     -> ``expressway-service-area``, ``golf field`` -> ``golffield``).
 
+    Layout: the official release under ``data_root``, found without any ``data_prefix``:
+    images in ``JPEGImages-trainval/`` and ``JPEGImages-test/`` (both searched) or in one
+    ``JPEGImages/``; annotations in the first existing folder of ``ANN_DIRS[box_type]``
+    (``'hbox'``: ``Annotations/Horizontal Bounding Boxes``; ``'rbox'``:
+    ``Annotations/Oriented Bounding Boxes``; ``'auto'``: horizontal, else oriented);
+    splits in ``ImageSets/Main/{train,val,trainval,test}.txt``. A ``data_prefix`` key
+    that is given replaces the search for that key (e.g. ``ann_path='Annotations'`` for
+    a copy with all XML files in one folder).
+
     Config: ``dataset=dict(type='DIORDataset', data_root='data/DIOR',
-    ann_file='ImageSets/Main/trainval.txt', data_prefix=dict(img_path='JPEGImages',
-    ann_path='Annotations/Horizontal Bounding Boxes'), box_type='hbox')``.
+    ann_file='ImageSets/Main/trainval.txt', box_type='hbox')``.
 
     Args:
         box_type: ``'auto'``, ``'hbox'`` or ``'rbox'``.
-        **kwargs: see :class:`~mmsamrs.datasets.sources.base.SourceDataset`.
+        **kwargs: see :class:`~mmsamrs.datasets.sources.source_dataset.SourceDataset`.
     """
 
     SOURCE = 'dior'
     METAINFO = dict(classes=SIOR_CLASSES, palette=make_palette(len(SIOR_CLASSES)),
                     source=SOURCE)
     NAME_MAP = build_name_map(DIOR_SPELLINGS)
-    DEFAULT_PREFIX = dict(img_path='JPEGImages', ann_path='Annotations/Oriented Bounding Boxes')
+    DEFAULT_PREFIX = dict(img_path='JPEGImages', ann_path=ANN_DIRS['auto'][0])
+    PREFIX_CANDIDATES = dict(img_path=IMG_DIRS, ann_path=ANN_DIRS['auto'])
+    READ_ALL_CANDIDATES = ('img_path', )
     IMG_SUFFIXES = ('.jpg', '.png')
     ANN_SUFFIX = '.xml'
 
@@ -60,13 +78,9 @@ class DIORDataset(SourceDataset):
         if box_type not in BOX_TYPES:
             raise ValueError(f'box_type must be one of {BOX_TYPES}, got {box_type!r}')
         self.box_type = box_type
+        self.DEFAULT_PREFIX = dict(img_path='JPEGImages', ann_path=ANN_DIRS[box_type][0])
+        self.PREFIX_CANDIDATES = dict(img_path=IMG_DIRS, ann_path=ANN_DIRS[box_type])
         super().__init__(**kwargs)
-
-    def read_objects(self, content: bytes, img_id: str) -> ParsedFile:
-        """Parse the XML: ``<size>`` and the ``<object>`` elements (numbered from 1)."""
-        root = parse_xml(content, 'annotation')
-        objects = [RawObject(obj, obj=i) for i, obj in enumerate(root.findall('object'), 1)]
-        return ParsedFile(xml_size(root, 'size/width', 'size/height'), objects, {})
 
     def parse_object(self, raw: Any) -> Dict[str, Any]:
         """Parse one ``<object>`` according to ``box_type``."""
@@ -75,8 +89,7 @@ class DIORDataset(SourceDataset):
         use_r = self.box_type == 'rbox' or (self.box_type == 'auto' and has_r)
         if not (use_h or use_r):
             raise AnnotationError('bad_fields', 'object has neither <bndbox> nor <robndbox>')
-        obj: Dict[str, Any] = dict(class_name=xml_text(raw, 'name'),
-                                   difficult=to_flag(xml_optional(raw, 'difficult') or '0'))
+        obj = self.object_fields(raw)
         if use_h:
             obj['hbox'] = xml_floats(raw, HBOX_FIELDS)
         if use_r:

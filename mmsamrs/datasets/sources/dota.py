@@ -3,8 +3,10 @@ from typing import Any, Dict, List
 
 from mmsamrs.datasets.class_names import SOTA_CLASSES, make_palette
 from mmsamrs.registry import DATASETS
-from .base import (AnnotationError, ParsedFile, RawObject, SourceDataset, build_name_map,
-                   to_flag, to_float)
+
+from .parsing import build_name_map, to_flag, to_float
+from .problems import AnnotationError
+from .source_dataset import ParsedFile, RawObject, SourceDataset
 
 DOTA_V1_CLASSES = (
     'plane', 'baseball-diamond', 'bridge', 'ground-track-field', 'small-vehicle',
@@ -31,13 +33,17 @@ class DOTADataset(SourceDataset):
     against the classes of ``version`` only (a v2.0 class in a v1.0 file is
     ``unknown_class``).
 
+    Any other class list: DOTA-format files of one's own classes are read with
+    ``metainfo=dict(classes=('car', 'tree'))`` (names matched as written, ``class_map``
+    for other spellings; ``version`` then only limits DOTA's own class names).
+
     Config: ``dataset=dict(type='DOTADataset', data_root='data/DOTA/train',
     data_prefix=dict(img_path='images', ann_path='labelTxt'), version='1.0',
     strict=False)``.
 
     Args:
         version: ``'1.0'``, ``'1.5'`` or ``'2.0'`` (default, the base of SOTA).
-        **kwargs: see :class:`~mmsamrs.datasets.sources.base.SourceDataset`.
+        **kwargs: see :class:`~mmsamrs.datasets.sources.source_dataset.SourceDataset`.
     """
 
     SOURCE = 'dota'
@@ -68,10 +74,11 @@ class DOTADataset(SourceDataset):
 
         Header lines (``imagesource:...``, ``gsd:...``) become ``data_info`` keys of the
         same names (text as written), so the splitter can write them into the patches.
+        A leading UTF-8 byte-order mark is ignored.
         """
         objects: List[RawObject] = []
         headers: Dict[str, str] = {}
-        for number, line in enumerate(content.decode('utf-8', 'replace').splitlines(), 1):
+        for number, line in enumerate(content.decode('utf-8-sig', 'replace').splitlines(), 1):
             fields = line.split()
             key, _, value = line.strip().partition(':')
             if fields and key.lower() in HEADER_KEYS:

@@ -3,8 +3,9 @@ from typing import Any, Dict, List
 
 from mmsamrs.datasets.class_names import FAST_CLASSES, make_palette
 from mmsamrs.registry import DATASETS
-from .base import (AnnotationError, ParsedFile, RawObject, SourceDataset, build_name_map,
-                   parse_xml, to_float, xml_size, xml_text)
+from .parsing import build_name_map, parse_xml, to_float, xml_size, xml_text
+from .problems import AnnotationError
+from .source_dataset import ParsedFile, RawObject, SourceDataset
 
 # FAIR1M writes most names with spaces ('Small Car', 'Dry Cargo Ship'), which normalise
 # to the hyphenated FAST names; the Boeing models also appear with a space.
@@ -29,11 +30,16 @@ class FAIR1MDataset(SourceDataset):
     ``Boeing737``, ``Small Car``/``Small-Car`` -> ``Small-Car`` ...). FAIR1M has no
     difficult flag (0).
 
-    Config: ``dataset=dict(type='FAIR1MDataset', data_root='data/FAIR1M2.0/train/part1',
-    data_prefix=dict(img_path='images', ann_path='labelXml'))``.
+    Layout: one split of the official FAIR1M 2.0 release as ``data_root``: ``images/`` and
+    ``labelXml/`` (``validation/``, or patches written by the splitter), or the ``part1/``,
+    ``part2/`` ... folders of ``train/``, each with ``images/`` and ``labelXml/`` (all parts
+    are read; an id found in two parts is ``duplicate_id``). A ``data_prefix`` key that is
+    given replaces the search for that key.
+
+    Config: ``dataset=dict(type='FAIR1MDataset', data_root='data/FAIR1M/train')``.
 
     Args:
-        **kwargs: see :class:`~mmsamrs.datasets.sources.base.SourceDataset`.
+        **kwargs: see :class:`~mmsamrs.datasets.sources.source_dataset.SourceDataset`.
     """
 
     SOURCE = 'fair1m'
@@ -41,6 +47,10 @@ class FAIR1MDataset(SourceDataset):
                     source=SOURCE)
     NAME_MAP = build_name_map(FAIR1M_SPELLINGS)
     DEFAULT_PREFIX = dict(img_path='images', ann_path='labelXml')
+    PREFIX_CANDIDATES = dict(
+        img_path=('images', ) + tuple(f'part{i}/images' for i in range(1, 10)),
+        ann_path=('labelXml', ) + tuple(f'part{i}/labelXml' for i in range(1, 10)))
+    READ_ALL_CANDIDATES = ('img_path', 'ann_path')
     IMG_SUFFIXES = ('.tif', '.tiff', '.png', '.jpg')
     ANN_SUFFIX = '.xml'
 

@@ -8,8 +8,9 @@ from PIL import Image
 
 from mmsamrs.datasets.class_names import HRSC_CLASSES, make_palette
 from mmsamrs.registry import DATASETS
-from .base import (AnnotationError, ParsedFile, RawObject, SourceDataset, build_name_map,
-                   parse_xml, to_flag, xml_floats, xml_optional, xml_size)
+from .parsing import build_name_map, parse_xml, to_flag, xml_floats, xml_optional, xml_size
+from .problems import AnnotationError
+from .source_dataset import ParsedFile, RawObject, SourceDataset, check_image_id
 
 HBOX_FIELDS = ('box_xmin', 'box_ymin', 'box_xmax', 'box_ymax')
 RBOX_FIELDS = ('mbox_cx', 'mbox_cy', 'mbox_w', 'mbox_h', 'mbox_ang')
@@ -54,16 +55,17 @@ class HRSCDataset(SourceDataset):
     kept as the tuple ``seg_color`` or None). An image whose XML says it is segmented
     (``<segmented>1`` or an ``Img_SegFileName``) gets ``seg_map_path``: the file
     ``<Img_SegFileName or id>.<Img_SegFileFmt or png>`` in ``data_prefix['seg_path']``;
-    decode it with :func:`load_hrsc_instance_masks`. (``Img_Havemask`` refers to the
-    land-sea mask of ``LandMask/``, not to ship masks, and is not used.) Image size
-    comes from ``Img_SizeWidth``/``Img_SizeHeight``.
+    decode it with :func:`load_hrsc_instance_masks`. A segmentation file name with a path
+    separator or a leading ``.`` is ``bad_id`` (the image is skipped). (``Img_Havemask``
+    refers to the land-sea mask of ``LandMask/``, not to ship masks, and is not used.)
+    Image size comes from ``Img_SizeWidth``/``Img_SizeHeight``.
 
     Config (prompt study, test images with masks): ``dataset=dict(type='HRSCDataset',
     data_root='data/HRSC2016', ann_file='ImageSets/test.txt', masks_only=True)``.
 
     Args:
         masks_only: keep only images that have a segmentation image.
-        **kwargs: see :class:`~mmsamrs.datasets.sources.base.SourceDataset`.
+        **kwargs: see :class:`~mmsamrs.datasets.sources.source_dataset.SourceDataset`.
     """
 
     SOURCE = 'hrsc'
@@ -90,8 +92,8 @@ class HRSCDataset(SourceDataset):
         seg_name = xml_optional(root, 'Img_SegFileName')
         if seg_name or xml_optional(root, 'segmented') == '1':
             fmt = xml_optional(root, 'Img_SegFileFmt').lstrip('.') or 'png'
-            extra['seg_map_path'] = osp.join(
-                self.data_prefix['seg_path'], f'{seg_name or img_id}.{fmt}')
+            seg_file = check_image_id(f'{seg_name or img_id}.{fmt}', 'segmentation file')
+            extra['seg_map_path'] = osp.join(self.data_prefix['seg_path'], seg_file)
         return ParsedFile(xml_size(root, 'Img_SizeWidth', 'Img_SizeHeight'), objects, extra)
 
     def parse_object(self, raw: Any) -> Dict[str, Any]:

@@ -16,7 +16,9 @@ from PIL import Image
 from scipy import ndimage
 
 from mmsamrs.registry import DATASETS
-from .base import AnnotationError, ParsedFile, RawObject, SourceDataset, build_name_map
+from .parsing import build_name_map
+from .problems import AnnotationError
+from .source_dataset import ParsedFile, RawObject, SourceDataset
 
 #: iSAID's 15 classes (mmsegmentation's spelling, background left out).
 ISAID_CLASSES: Tuple[str, ...] = (
@@ -122,7 +124,7 @@ class ISAIDInstanceDataset(SourceDataset):
 
     Args:
         sem_suffix: file-name ending of the semantic PNGs.
-        **kwargs: see :class:`~mmsamrs.datasets.sources.base.SourceDataset`.
+        **kwargs: see :class:`~mmsamrs.datasets.sources.source_dataset.SourceDataset`.
     """
 
     SOURCE = 'isaid'

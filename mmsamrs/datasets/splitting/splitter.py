@@ -7,36 +7,42 @@ same reader with ``data_root=out_dir`` reads the patches. Patches are PNG images
 source image; the naming of mmrotate's DOTA split tool). Patches reaching past the image
 are padded on the right/bottom with ``pad_value``.
 
-Resuming: every file is written atomically (a temporary file moved into place, see
-:mod:`mmsamrs.generation.atomic`); when all patches of an image are written, a
-completion marker ``.split/done/{img_id}.json`` is written last. A rerun skips images
+Resuming (the machinery of :mod:`mmsamrs.utils.resumable`): every file is written
+atomically (a temporary file moved into place); when all patches of an image are written,
+a completion marker ``.split/done/{img_id}.json`` is written last. A rerun skips images
 whose marker exists and whose patch files are all present, and redoes the others (e.g.
 the image being cut when a run was killed). ``.split/settings.json`` pins the split
 settings of ``out_dir``; a run with other settings refuses to mix its patches in, and an
 image id already split from another source file is reported as failed. Failed images
 (unreadable, or of another size than their annotation says) get no marker and are
-retried by the next run. Each run writes ``split_report_{timestamp}.json``: counts,
-failed images, objects lost (kept in no patch) and the source reader's report of bad
-input (the reader's ``strict`` decides whether bad input stops the run).
+retried by the next run. A run first deletes the hidden temporary files that a killed
+run left behind (so two runs must not write into one ``out_dir`` at the same time). Each
+run writes ``split_report_{timestamp}.json``: counts, failed images, repeated image ids,
+objects lost (kept in no patch) and the source reader's report of bad input (the reader's
+``strict`` decides whether bad input stops the run). A run in which no image could be read
+raises :class:`~mmsamrs.utils.NothingReadError` after writing its report.
+
+Every file is written inside ``out_dir``: an image id that is not a plain file stem
+(``../x``, ``/abs``, ``.hidden``) fails that image, and every target path is checked
+(:func:`mmsamrs.utils.safe_join`).
 """
-import json
 import logging
-import os
 import os.path as osp
 import re
-import time
 from collections import Counter
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 from mmengine.config import Config
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
-from mmengine.utils import track_parallel_progress, track_progress
 
-from mmsamrs.generation.atomic import atomic_write_bytes
+from mmsamrs.datasets.sources import image_search
 from mmsamrs.registry import DATASETS
+from mmsamrs.utils import (JobState, NothingReadError, atomic_write_bytes, check_plain_stem,
+                           count_statuses, process_with_progress, safe_join,
+                           write_run_report)
 from .windows import WindowClipper, check_split, sliding_windows
 from .writers import ANNOTATION_WRITERS, AnnotationWriter
 
@@ -55,23 +61,6 @@ def parse_patch_name(name: str) -> Tuple[str, int, int, int]:
         raise ValueError(f'{name!r} is not a patch name {{img_id}}__{{size}}__{{x}}___{{y}}')
     img_id, size, x, y = match.groups()
     return img_id, int(size), int(x), int(y)
-
-
-def process_with_progress(func: Callable[[Any], Dict[str, Any]], items: Sequence[Any],
-                          nproc: int = 1) -> List[Dict[str, Any]]:
-    """Apply ``func`` to every item with mmengine's progress bar (``nproc`` processes)."""
-    if not items:
-        return []
-    if nproc > 1:
-        return track_parallel_progress(func, list(items), nproc)
-    return track_progress(func, list(items))
-
-
-def write_run_report(out_dir: str, prefix: str, report: Dict[str, Any]) -> str:
-    """Write ``report`` atomically as ``<out_dir>/<prefix>_<time>.json``; return its path."""
-    path = osp.join(out_dir, f"{prefix}_{time.strftime('%Y%m%d_%H%M%S')}.json")
-    atomic_write_bytes(path, json.dumps(report, indent=2).encode())
-    return path
 
 
 def crop_patch(img: np.ndarray, x: int, y: int, size: int, pad_value: int) -> np.ndarray:
@@ -110,32 +99,22 @@ class PatchSplitter:
         self.img_dir = osp.join(out_dir, img_dir)
         self.ann_dir = osp.join(out_dir, ann_dir)
         self.ann_suffix = ann_suffix
-        self.done_dir = osp.join(out_dir, STATE_DIR, 'done')
         self.settings = dict(
             writer=type(writer).__name__, patch_size=int(patch_size), overlap=int(overlap),
             min_inside=float(min_inside), pad_value=int(pad_value),
             keep_empty=bool(keep_empty))
         check_split(patch_size, overlap, min_inside)
+        self.state = JobState(out_dir, STATE_DIR, self.settings, 'patches')
 
     def prepare(self) -> None:
-        """Create the output folders; pin the settings or check them against a former run."""
-        for folder in (self.img_dir, self.ann_dir, self.done_dir):
-            os.makedirs(folder, exist_ok=True)
-        path = osp.join(self.out_dir, STATE_DIR, 'settings.json')
-        if osp.isfile(path):
-            with open(path, encoding='utf-8') as f:
-                former = json.load(f)
-            if former != self.settings:
-                raise ValueError(
-                    f'{self.out_dir!r} holds patches split with other settings {former}; '
-                    f'these are {self.settings}. Use another out_dir or delete it.')
-        else:
-            atomic_write_bytes(path, json.dumps(self.settings, indent=2).encode())
+        """Create the output folders and delete stale temporary files; pin the settings or
+        check them against a former run (``ValueError`` when they differ)."""
+        self.state.prepare((self.img_dir, self.ann_dir))
 
     def patch_files(self, name: str) -> Tuple[str, str]:
         """Return the image and annotation paths of patch ``name``."""
-        return (osp.join(self.img_dir, name + '.png'),
-                osp.join(self.ann_dir, name + self.ann_suffix))
+        return (safe_join(self.img_dir, name + '.png'),
+                safe_join(self.ann_dir, name + self.ann_suffix))
 
     def __call__(self, data_info: dict) -> Dict[str, Any]:
         """Split one image (or find it done); return its record.
@@ -143,13 +122,15 @@ class PatchSplitter:
         The record has ``img_id``, ``img_path``, ``status`` (``split``, ``resumed`` or
         ``failed``) and, unless failed, ``patches`` (names), ``instances`` (objects
         written over all patches), ``cut`` (of those, clipped by a window) and ``lost``
-        (class name -> objects kept in no patch); a failed record has ``error``.
+        (class name -> objects kept in no patch); a failed record has ``error`` (also
+        for an image id that is not a plain file stem).
         """
         img_id, img_path = data_info['img_id'], osp.abspath(data_info['img_path'])
-        marker = osp.join(self.done_dir, img_id + '.json')
-        if osp.isfile(marker):
-            with open(marker, encoding='utf-8') as f:
-                record = json.load(f)
+        try:
+            record = self.state.finished(check_plain_stem(img_id, 'image id'))
+        except ValueError as err:
+            return dict(img_id=img_id, img_path=img_path, status='failed', error=str(err))
+        if record is not None:
             if record['img_path'] != img_path:
                 return dict(img_id=img_id, img_path=img_path, status='failed',
                             error=f'patch names of {img_id!r} are taken by '
@@ -163,7 +144,7 @@ class PatchSplitter:
                         error=f"image {img_path}: expected {data_info['width']}x"
                         f"{data_info['height']} pixels, found {found}")
         record = dict(img_id=img_id, img_path=img_path, **self.write_patches(img, data_info))
-        atomic_write_bytes(marker, json.dumps(record).encode())
+        self.state.mark_done(img_id, record)
         return dict(record, status='split')
 
     def write_patches(self, img: np.ndarray, data_info: dict) -> Dict[str, Any]:
@@ -236,18 +217,44 @@ class SplitRunner:
         return cls(cfg.dataset, cfg.out_dir, cfg.get('splitter'), cfg.get('nproc', 1))
 
     def run(self) -> Tuple[Dict[str, Any], str]:
-        """Split all images not done yet; write and return the report and its path."""
+        """Split all images not done yet (each image id once); write and return the report
+        and its path.
+
+        Raises:
+            NothingReadError: no image could be read (after writing the report).
+        """
         self.splitter.prepare()
-        infos = [self.dataset.get_data_info(i) for i in range(len(self.dataset))]
-        report = self.make_report(process_with_progress(self.splitter, infos, self.nproc))
+        infos: Dict[str, dict] = {}
+        repeated = []
+        for i in range(len(self.dataset)):
+            info = self.dataset.get_data_info(i)
+            if info['img_id'] in infos:
+                repeated.append(dict(img_id=info['img_id'], img_path=info['img_path'],
+                                     split_from=infos[info['img_id']]['img_path']))
+            else:
+                infos[info['img_id']] = info
+        records = process_with_progress(self.splitter, list(infos.values()), self.nproc)
+        report = dict(self.make_report(records), repeated_ids=repeated)
         path = write_run_report(self.out_dir, 'split_report', report)
         images = report['images']
+        repeats = f'{len(repeated)} repeated image ids split once; ' if repeated else ''
         print_log(f"{images.get('split', 0)} images split, {images.get('resumed', 0)} "
                   f"already done, {images.get('failed', 0)} failed; {report['patches']} "
                   f"patches in {self.out_dir}; {sum(report['lost'].values())} objects in "
-                  f'no patch; report: {path}', logger='current',
-                  level=logging.WARNING if report['failed'] else logging.INFO)
+                  f'no patch; {repeats}report: {path}', logger='current',
+                  level=logging.WARNING if report['failed'] or repeated else logging.INFO)
+        if not any(r['status'] != 'failed' for r in records):
+            raise NothingReadError(self.nothing_read_message(len(records), path))
         return report, path
+
+    def nothing_read_message(self, found: int, report_path: str) -> str:
+        """Say how many images were expected and where they were looked for."""
+        reader_report = getattr(self.dataset, 'report', None)
+        expected = reader_report.counts['annotation_files'] if reader_report else found
+        return (f'no image could be read: {expected} images expected, {found} found by '
+                f'{type(self.dataset).__name__} and none of them readable; images were '
+                f'looked for in {image_search(self.dataset)}; see the reader report in '
+                f'{report_path}')
 
     def make_report(self, records: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
         """Summarise the image records of a run (done images, resumed ones included)."""
@@ -261,7 +268,7 @@ class SplitRunner:
             settings=self.splitter.settings,
             source=dict(type=type(self.dataset).__name__, data_root=self.dataset.data_root,
                         report=reader_report.to_dict() if reader_report else None),
-            images=dict(Counter(r['status'] for r in records), total=len(records)),
+            images=count_statuses(records),
             patches=sum(len(r['patches']) for r in done),
             instances=sum(r['instances'] for r in done),
             cut=sum(r['cut'] for r in done),

@@ -1,11 +1,14 @@
-"""SAMRS pre-training augmentations that mmseg lacks: exact 90-degree rotation, random gamma.
+"""SAMRS pre-training augmentations that mmseg lacks: exact 90-degree rotation, random gamma,
+random scaling relative to each image.
 
 The paper's pipeline (random scaling, H and V flips, random 90-degree rotation, colour
 jitter, gamma, random 224x224 crop), as the official code applies it, is otherwise mmcv's
-and mmseg's; per set (``scale`` = the set's image size: 1024 SOTA, 800 SIOR, 600 FAST)::
+and mmseg's. The official code scales each set by its image size (``RandomResize`` with
+``scale`` = 1024 SOTA, 800 SIOR, 600 FAST); ``RandomRescale`` does the same for square
+images of that size with one pipeline for every set::
 
     dict(type='RandomApply', prob=0.5, transforms=[dict(
-        type='RandomResize', scale=(1024, 1024), ratio_range=(0.5, 2.0), keep_ratio=True)]),
+        type='RandomRescale', ratio_range=(0.5, 2.0))]),
     dict(type='RandomCrop', crop_size=(224, 224)),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='RandomFlip', prob=0.5, direction='vertical'),
@@ -19,7 +22,7 @@ and mmseg's; per set (``scale`` = the set's image size: 1024 SOTA, 800 SIOR, 600
 from typing import Sequence
 
 import numpy as np
-from mmcv.transforms import BaseTransform
+from mmcv.transforms import BaseTransform, Resize
 from mmcv.transforms.utils import cache_randomness
 
 from mmsamrs.registry import TRANSFORMS
@@ -109,3 +112,39 @@ class RandomGamma(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(gamma_range={self.gamma_range}, prob={self.prob})'
+
+
+@TRANSFORMS.register_module()
+class RandomRescale(BaseTransform):
+    """Scale the image and its segmentation maps by a factor drawn uniformly from
+    ``ratio_range``, keeping the aspect ratio (mmcv's ``Resize``).
+
+    The reference is each image's own size, so sets of different image sizes share one
+    pipeline: on an ``S x S`` image this is mmcv's ``RandomResize(scale=(S, S),
+    ratio_range=ratio_range, keep_ratio=True)``.
+
+    Config: ``dict(type='RandomRescale', ratio_range=(0.5, 2.0))``.
+
+    Args:
+        ratio_range: ``(low, high)`` scale factors, both positive.
+    """
+
+    def __init__(self, ratio_range: Sequence[float] = (0.5, 2.0)) -> None:
+        low, high = ratio_range
+        if not 0 < low <= high:
+            raise ValueError(f'ratio_range must be (low, high) with 0 < low <= high, '
+                             f'got {ratio_range}')
+        self.ratio_range = (float(low), float(high))
+
+    @cache_randomness
+    def _draw_ratio(self) -> float:
+        return float(np.random.uniform(*self.ratio_range))
+
+    def transform(self, results: dict) -> dict:
+        """Resize ``img`` and the ``seg_fields`` by the drawn factor."""
+        ratio = self._draw_ratio()
+        height, width = results['img'].shape[:2]
+        return Resize(scale=(int(width * ratio), int(height * ratio)), keep_ratio=True)(results)
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(ratio_range={self.ratio_range})'

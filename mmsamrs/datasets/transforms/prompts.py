@@ -1,8 +1,10 @@
-"""SAM prompts from detection boxes (SAMRS paper, section 2.3; SPEC section 3).
+"""SAM prompts from detection boxes (SAMRS paper, section 2.3).
 
-Six basic prompts are computed per instance, already in SAM's input frame (the image
-resized so that its longest side is ``target_length`` with segment_anything's
-:class:`ResizeLongestSide`, then padded at the bottom/right to a square):
+Six basic prompts are computed per instance, already in the model's input frame (SAM,
+HQ-SAM: the image resized so that its longest side is ``target_length`` with
+segment_anything's :class:`ResizeLongestSide`, then padded at the bottom/right to a
+square; SAM 2: resized to a ``target_length`` square; see
+:mod:`mmsamrs.models.sam.frames`):
 
 ========== ============== ==========================================================
 paper      name here      what
@@ -24,8 +26,8 @@ from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 from mmcv.transforms import BaseTransform
-from segment_anything.utils.transforms import ResizeLongestSide
 
+from mmsamrs.models.sam.frames import DEFAULT_FRAME, DEFAULT_SIZE, build_frame
 from mmsamrs.registry import TRANSFORMS
 from mmsamrs.structures.boxes import clip_hboxes, rasterize_quads, rbox_to_quad
 
@@ -101,7 +103,8 @@ class SAMPrompts(BaseTransform):
     R-Box-based prompts) and ``img_shape`` (or ``height``/``width``).
     Added keys (row ``i`` belongs to ``instances[i]``; ``N`` may be 0):
 
-    - ``sam_input_shape``: ``(newh, neww)``, the image size after SAM's resize.
+    - ``sam_input_shape``: ``(newh, neww)``, the image size after the resize into the
+      frame.
     - ``prompt_points`` float32 ``(N, 1, 2)`` and ``prompt_point_labels`` int64
       ``(N, 1)`` (all 1, foreground), with ``cp``. The point is the centre of the
       H-Box, or, when the setting uses the rotated box (``rhbox``, ``rbox_mask``,
@@ -121,7 +124,9 @@ class SAMPrompts(BaseTransform):
     Args:
         prompts: prompt names (see :data:`PROMPT_NAMES`) or a setting string such as
             ``'CP+RH-Box'``; normalised by :func:`parse_prompt_setting`.
-        target_length: longest side of SAM's input (1024 for the released models).
+        target_length: side of the model's square input (1024 for the released models).
+        frame: the model's input frame, ``'longest_side'`` (SAM, HQ-SAM) or ``'square'``
+            (SAM 2); the prompt study sets it from each model (``SAMGenerator.frame``).
         mask_size: side of SAM's low-resolution mask input (256); must divide
             ``target_length``.
         mask_value: magnitude of the mask logits (1000 in the paper).
@@ -129,9 +134,10 @@ class SAMPrompts(BaseTransform):
 
     def __init__(self,
                  prompts: Union[str, Sequence[str]] = ('hbox', ),
-                 target_length: int = 1024,
+                 target_length: int = DEFAULT_SIZE,
                  mask_size: int = 256,
-                 mask_value: float = 1000.0) -> None:
+                 mask_value: float = 1000.0,
+                 frame: str = DEFAULT_FRAME) -> None:
         self.prompts = parse_prompt_setting(prompts)
         if target_length <= 0 or mask_size <= 0 or target_length % mask_size:
             raise ValueError(
@@ -142,7 +148,7 @@ class SAMPrompts(BaseTransform):
         self.target_length = target_length
         self.mask_size = mask_size
         self.mask_value = float(mask_value)
-        self.resizer = ResizeLongestSide(target_length)
+        self.frame = build_frame(frame, target_length)
 
     def transform(self, results: Dict) -> Dict:
         """Add ``sam_input_shape`` and the requested prompt arrays to ``results``."""
@@ -161,8 +167,7 @@ class SAMPrompts(BaseTransform):
                 np.concatenate([quads.min(axis=1), quads.max(axis=1)], axis=1), width,
                 height)
         original_size = (height, width)
-        results['sam_input_shape'] = self.resizer.get_preprocess_shape(
-            height, width, self.target_length)
+        results['sam_input_shape'] = self.frame.input_shape(height, width)
 
         if 'cp' in self.prompts:
             if quads is not None:
@@ -170,14 +175,14 @@ class SAMPrompts(BaseTransform):
             else:
                 centres = (hboxes[:, :2] + hboxes[:, 2:]) / 2
             centres = np.clip(centres, 0, [width, height])
-            results['prompt_points'] = self.resizer.apply_coords(
+            results['prompt_points'] = self.frame.apply_coords(
                 centres.reshape(num, 1, 2), original_size).astype(np.float32)
             results['prompt_point_labels'] = np.ones((num, 1), dtype=np.int64)
 
         box_prompt = next((p for p in self.prompts if p in BOX_PROMPTS), None)
         if box_prompt is not None:
             boxes = hboxes if box_prompt == 'hbox' else rhboxes
-            results['prompt_boxes'] = self.resizer.apply_boxes(
+            results['prompt_boxes'] = self.frame.apply_boxes(
                 boxes, original_size).astype(np.float32)
 
         mask_prompt = next((p for p in self.prompts if p in MASK_PROMPTS), None)
@@ -187,7 +192,7 @@ class SAMPrompts(BaseTransform):
             else:
                 boxes = hboxes if mask_prompt == 'hbox_mask' else rhboxes
                 mask_quads = boxes[:, [0, 1, 2, 1, 2, 3, 0, 3]].reshape(-1, 4, 2)
-            mask_quads = self.resizer.apply_coords(mask_quads, original_size)
+            mask_quads = self.frame.apply_coords(mask_quads, original_size)
             results['prompt_masks'] = self._mask_logits(mask_quads,
                                                         results['sam_input_shape'])
         return results
@@ -255,4 +260,4 @@ class SAMPrompts(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(prompts={self.prompts}, '
                 f'target_length={self.target_length}, mask_size={self.mask_size}, '
-                f'mask_value={self.mask_value})')
+                f'mask_value={self.mask_value}, frame={self.frame.name!r})')

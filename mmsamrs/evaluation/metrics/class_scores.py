@@ -4,17 +4,17 @@ from typing import Dict, List
 
 import numpy as np
 from mmengine.logging import print_log
-from mmseg.evaluation import IoUMetric
 from prettytable import PrettyTable
 
 from mmsamrs.registry import METRICS
+from .seg_iou import SegIoUMetric
 
 #: score -> (mmseg's metric computing it, its key in ``total_area_to_metrics``)
 SCORES = dict(F1=('mFscore', 'Fscore'), IoU=('mIoU', 'IoU'))
 
 
 @METRICS.register_module()
-class ClassScoreMetric(IoUMetric):
+class ClassScoreMetric(SegIoUMetric):
     """mmseg's ``IoUMetric`` reporting one row of the paper's table, in percent.
 
     Config usage (``val_evaluator=...``/``test_evaluator=...``)::
@@ -23,16 +23,21 @@ class ClassScoreMetric(IoUMetric):
         dict(type='ClassScoreMetric', score='IoU')  # iSAID, Table 4
 
     Pixels are counted by mmseg (``IoUMetric.intersect_and_union`` in ``process``) and
-    scored by ``IoUMetric.total_area_to_metrics`` over the dataset's classes; pixels labelled
-    ``ignore_index`` (255: Potsdam's clutter, iSAID's background) are not counted.
+    scored by :meth:`SegIoUMetric.total_area_to_metrics` over the dataset's classes;
+    pixels labelled ``ignore_index`` (255: Potsdam's clutter, iSAID's background) are not
+    counted.
 
     * ``score='F1'``: ``F1/<class>`` for each class, ``OA`` (correct / labelled pixels)
       and ``mF1`` (mean of the class F1s) -- Table 3's columns.
     * ``score='IoU'``: ``IoU/<class>`` and ``mIoU`` -- Table 4's columns.
 
-    As in mmseg, a class absent from both labels and predictions scores NaN and is left out
-    of the mean (``nan_to_num`` replaces NaN). The row is logged as a table with one column
-    per class. Use ``save_best='mF1'`` or ``'mIoU'``.
+    A class labelled but never predicted correctly scores 0 and counts in the mean; only a
+    class absent from both labels and predictions scores NaN and is left out of the mean
+    (``nan_to_num`` replaces NaN). F1 is ``2 TP / (2 TP + FP + FN)`` per class
+    (:class:`SegIoUMetric`): mmseg's F-score would give NaN for a missed class and leave it
+    out of mF1, which inflates mF1 (and ``save_best``) early in training. The row is logged
+    as a table with one column per class, headed by the class names. Use
+    ``save_best='mF1'`` or ``'mIoU'``.
 
     Args:
         score: ``'F1'`` or ``'IoU'``.

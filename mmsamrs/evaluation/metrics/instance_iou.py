@@ -36,7 +36,7 @@ class InstanceIoUMetric(BaseMetric):
     """mIoU_I and mIoU_P of SAM's masks against ground-truth instance masks (Table 1).
 
     Config (``test_evaluator`` of a generation config whose pipeline runs
-    ``LoadInstanceMasks``, e.g. ``configs/gen/hrsc_prompts/*``)::
+    ``LoadInstanceMasks``, e.g. ``configs/gen/hrsc_prompts.py``)::
 
         test_evaluator = dict(type='InstanceIoUMetric')
 
@@ -55,10 +55,14 @@ class InstanceIoUMetric(BaseMetric):
 
     Args:
         collect_device, prefix: as mmengine's ``BaseMetric``.
+        title: heading of the logged per-class table (the prompt study puts the setting
+            in it).
     """
 
-    def __init__(self, collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+    def __init__(self, collect_device: str = 'cpu', prefix: Optional[str] = None,
+                 title: str = 'per-class instance IoU') -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.title = title
         self.per_instance: List[Dict[str, Any]] = []
 
     def process(self, data_batch: Dict, data_samples: Sequence[dict]) -> None:
@@ -110,7 +114,7 @@ class InstanceIoUMetric(BaseMetric):
             metrics.update({f'{key}/{name}': value for key, value in scores.items()})
             table.add_row([name, int(np.sum(labels == label)), f'{scores["mIoU_I"]:.2f}',
                            f'{scores["mIoU_P"]:.2f}'])
-        print_log('per-class instance IoU:\n' + table.get_string(), logger='current')
+        print_log(f'{self.title}:\n' + table.get_string(), logger='current')
         self.per_instance = [
             {'img_id': r['img_id'], 'index': int(i), 'label': int(label),
              'class': names[int(label)], 'intersection': int(a), 'union': int(b),

@@ -4,10 +4,10 @@ from typing import Sequence, Tuple
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseDataPreprocessor
-from segment_anything.utils.transforms import ResizeLongestSide
 from torch import Tensor
 
 from mmsamrs.registry import MODELS
+from .frames import DEFAULT_FRAME, DEFAULT_SIZE, build_frame
 
 SAM_PIXEL_MEAN = (123.675, 116.28, 103.53)
 SAM_PIXEL_STD = (58.395, 57.12, 57.375)
@@ -17,16 +17,20 @@ SAM_PIXEL_STD = (58.395, 57.12, 57.375)
 class SAMDataPreprocessor(BaseDataPreprocessor):
     """Turn a batch of ``uint8`` images of any sizes into SAM's ``(B, 3, S, S)`` input.
 
-    Per image, on the model's device: ``float``, BGR to RGB (``bgr_to_rgb``), resize so
-    that the longest side is ``img_size`` exactly as
-    :meth:`ResizeLongestSide.apply_image_torch` (bilinear, ``antialias=True``; target
-    size from :meth:`ResizeLongestSide.get_preprocess_shape` of the image's own height
-    and width), normalise with SAM's pixel mean/std and zero-pad at the bottom/right
-    (:meth:`Sam.preprocess`); then stack, so the whole batch goes through the image
-    encoder in one pass. Images stay ``uint8`` until they are on the device.
+    Per image, on the model's device: ``float``, BGR to RGB (``bgr_to_rgb``), resize into
+    the model's input ``frame`` (bilinear, ``antialias=True``): for SAM and HQ-SAM
+    (``'longest_side'``) so that the longest side is ``img_size``, exactly as
+    :meth:`ResizeLongestSide.apply_image_torch` (target size from
+    :meth:`ResizeLongestSide.get_preprocess_shape` of the image's own height and width);
+    for SAM 2 (``'square'``) to ``img_size x img_size`` as ``SAM2Transforms``; normalise
+    with SAM's pixel mean/std (SAM 2's ImageNet mean/std, times 255) and zero-pad at the
+    bottom/right (:meth:`Sam.preprocess`); then stack, so the whole batch goes through
+    the image encoder in one pass. Images stay ``uint8`` until they are on the device.
+    :class:`SAMGenerator` builds it with its model's frame.
 
     A data sample carrying ``sam_input_shape`` (set by ``SAMPrompts``) must agree with
-    the resized size, as the prompts were computed for it.
+    the resized size, as the prompts were computed for it. An image so elongated that a
+    side resizes to zero pixels (e.g. 1 x 3000) raises ``ValueError`` naming its file.
 
     Config (the default of :class:`SAMGenerator`)::
 
@@ -35,6 +39,7 @@ class SAMDataPreprocessor(BaseDataPreprocessor):
 
     Args:
         img_size: side of SAM's square input (1024 for the released models).
+        frame: ``'longest_side'`` or ``'square'`` (see :mod:`~mmsamrs.models.sam.frames`).
         mean: per-channel mean, in RGB order (SAM's).
         std: per-channel standard deviation, in RGB order (SAM's).
         bgr_to_rgb: flip the channels first (mmcv's loaders give BGR; SAM wants RGB).
@@ -42,13 +47,15 @@ class SAMDataPreprocessor(BaseDataPreprocessor):
     """
 
     def __init__(self,
-                 img_size: int = 1024,
+                 img_size: int = DEFAULT_SIZE,
+                 frame: str = DEFAULT_FRAME,
                  mean: Sequence[float] = SAM_PIXEL_MEAN,
                  std: Sequence[float] = SAM_PIXEL_STD,
                  bgr_to_rgb: bool = True,
                  non_blocking: bool = False) -> None:
         super().__init__(non_blocking)
         self.img_size = img_size
+        self.frame = build_frame(frame, img_size)
         self.bgr_to_rgb = bgr_to_rgb
         self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1),
                              False)
@@ -56,8 +63,8 @@ class SAMDataPreprocessor(BaseDataPreprocessor):
                              False)
 
     def input_shape(self, height: int, width: int) -> Tuple[int, int]:
-        """``(newh, neww)`` of an image of ``height x width`` after SAM's resize."""
-        return ResizeLongestSide.get_preprocess_shape(height, width, self.img_size)
+        """``(newh, neww)`` of an image of ``height x width`` resized into the frame."""
+        return self.frame.input_shape(height, width)
 
     def preprocess(self, img: Tensor) -> Tensor:
         """One ``(3, H, W)`` image to SAM's normalised, padded ``(3, S, S)`` input."""
@@ -77,9 +84,17 @@ class SAMDataPreprocessor(BaseDataPreprocessor):
         for img, sample in zip(data['inputs'], samples):
             expected = None if sample is None else sample.get('sam_input_shape')
             shape = self.input_shape(*img.shape[-2:])
+            if min(shape) < 1:
+                name = 'an image' if sample is None else sample.get('img_path')
+                raise ValueError(f'{name}: image of size {tuple(img.shape[-2:])} (H, W) is '
+                                 f'too elongated for SAM: its resize to a longest side of '
+                                 f'{self.img_size} is {shape}; each side must keep at least '
+                                 'one pixel')
             if expected is not None and tuple(expected) != shape:
                 raise ValueError(f'{sample.get("img_path")}: image of size '
-                                 f'{tuple(img.shape[-2:])} resizes to {shape} but its '
-                                 f'prompts were made for {tuple(expected)}')
+                                 f'{tuple(img.shape[-2:])} resizes to {shape} in the '
+                                 f'model\'s {self.frame.name} frame but its prompts were '
+                                 f'made for {tuple(expected)}: set the SAMPrompts step\'s '
+                                 f'frame={self.frame.name!r}')
         inputs = torch.stack([self.preprocess(img) for img in data['inputs']])
         return dict(inputs=inputs, data_samples=data.get('data_samples'))

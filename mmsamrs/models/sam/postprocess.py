@@ -26,8 +26,11 @@ kernels (CUDA, builds without FMA) round the last bit of the resize differently,
 a pixel whose official value lies within float32 rounding of the threshold may differ.
 Objects whose window is so large that the window path would cost more than the full
 resolution one take SAM's own computation (restricted to the window afterwards).
+
+SAM 2 resizes its logits straight to the original size (one bilinear step, no padding to
+crop); :func:`resize_masks_cropped` computes that step per window the same way.
 """
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -132,15 +135,19 @@ def upsample_window(logits: Tensor, cells: Sequence[Tuple[int, int]],
 
 class _Axis:
     """One image axis of SAM's post-processing: ``lr_size`` logits upsampled to
-    ``img_size``, cropped to ``in_size`` (the resized image), resized to ``out_size``."""
+    ``img_size``, cropped to ``in_size`` (the resized image), resized to ``out_size``;
+    without ``img_size`` (SAM 2) the logits are resized to ``out_size`` directly."""
 
-    def __init__(self, lr_size: int, img_size: int, in_size: int, out_size: int,
+    def __init__(self, lr_size: int, img_size: Optional[int], in_size: int, out_size: int,
                  device: torch.device) -> None:
-        self.up = Resize1d(lr_size, img_size, device)
-        self.down = Resize1d(in_size, out_size, device)
+        self.up = None if img_size is None else Resize1d(lr_size, img_size, device)
+        self.down = Resize1d(lr_size if img_size is None else in_size, out_size, device)
         # lowest / highest low-resolution index each output index depends on
-        self.support_lo = self.up.idx0[self.down.idx0].contiguous()
-        self.support_hi = self.up.idx1[self.down.idx1].contiguous()
+        if self.up is None:
+            self.support_lo, self.support_hi = self.down.idx0, self.down.idx1
+        else:
+            self.support_lo = self.up.idx0[self.down.idx0].contiguous()
+            self.support_hi = self.up.idx1[self.down.idx1].contiguous()
 
     def windows(self, positive: Tensor) -> Tensor:
         """Output windows ``(N, 2)`` = ``[lo, hi)`` whose support meets the positive cells.
@@ -231,6 +238,41 @@ def postprocess_masks_cropped(
             values = F.interpolate(values, (height, width), mode='bilinear',
                                    align_corners=False)[0, 0, ys:ye, xs:xe]
         masks.append(values > threshold)
+    return _crops(masks, windows)
+
+
+def resize_masks_cropped(logits: Tensor, original_size: Sequence[int],
+                         threshold: float = 0.0) -> Tuple[List[np.ndarray], np.ndarray]:
+    """Binary masks of SAM 2's low-resolution ``logits`` as tight crops in the original frame.
+
+    SAM 2 (``SAM2Transforms.postprocess_masks``) resizes the ``256 x 256`` logits of its
+    square frame straight to the original ``(H, W)`` (bilinear) and thresholds; the same
+    masks, computed only in each object's window as :func:`postprocess_masks_cropped`
+    does. Arguments and returns as there, without the resized size.
+    """
+    if logits.dim() == 4:
+        logits = logits.squeeze(1)
+    logits = logits.float()
+    height, width = (int(v) for v in original_size)
+    rows = _Axis(logits.shape[1], None, 0, height, logits.device)
+    cols = _Axis(logits.shape[2], None, 0, width, logits.device)
+    positive = logits > threshold
+    windows = torch.cat([rows.windows(positive.any(2)), cols.windows(positive.any(1))], 1)
+    windows = windows.cpu().numpy().tolist()
+    masks = []
+    for i, (ys, ye, xs, xe) in enumerate(windows):
+        if ye <= ys or xe <= xs:
+            masks.append(None)
+            continue
+        values = resize_window(logits[i], (0, 0), rows.down, (ys, ye), cols.down, (xs, xe))
+        masks.append(values > threshold)
+    return _crops(masks, windows)
+
+
+def _crops(masks: List[Optional[Tensor]],
+           windows: List[List[int]]) -> Tuple[List[np.ndarray], np.ndarray]:
+    """Tight crops and offsets of the window masks (``None``: empty mask)."""
+    num = len(masks)
     crops = [np.zeros((0, 0), dtype=bool) for _ in range(num)]
     offsets = np.zeros((num, 2), dtype=np.int64)
     computed = [i for i, mask in enumerate(masks) if mask is not None]

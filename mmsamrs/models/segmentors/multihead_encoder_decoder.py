@@ -62,18 +62,19 @@ class MultiHeadEncoderDecoder(EncoderDecoder):
 
     Config usage (``model=...``)::
 
-        sets = dict(SOTA=18, SIOR=20, FAST=37)
         model = dict(
-            type='MultiHeadEncoderDecoder', heads=sets,
+            type='MultiHeadEncoderDecoder', heads=dict(SOTA=18, SIOR=20, FAST=37),
             backbone=dict(type='ResNetV1c', depth=50, ...),
             decode_head=dict(type='UPerHead', ...),       # num_classes not needed
             auxiliary_head=dict(type='FCNHead', ...),     # optional, also one per set
             test_cfg=dict(mode='whole'))                  # or 'slide'
-        # validation: val_evaluator = dict(type='MultiSetIoUMetric', num_classes=sets)
+        # validation: val_evaluator = dict(type='MultiSetIoUMetric')
         # DDP: model_wrapper_cfg = dict(type='MMDistributedDataParallel',
         #                               find_unused_parameters=True)
 
-    Every data sample must name its set in ``metainfo['dataset_name']``.
+    Every data sample must name its set in ``metainfo['dataset_name']``. In the SEP configs
+    ``heads`` is not written: ``mmsamrs.SEPRunner`` derives it from the config's
+    ``samrs_sets`` (:mod:`mmsamrs.engine.sep_runner`).
 
     Training: the backbone, neck and decode-head body (and each auxiliary head's body) run
     once on the whole batch; each set's classifier runs on that set's samples and the head's

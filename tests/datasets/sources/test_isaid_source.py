@@ -5,7 +5,7 @@ import pytest
 from mmsamrs.datasets.sources import AnnotationError, ISAIDInstanceDataset, code_crops
 from mmsamrs.datasets.sources.isaid import mask_boxes
 from mmsamrs.datasets.transforms import LoadInstanceMasks
-from prompt_study_data import PLANE, write_isaid
+from mmsamrs.testing.prompt_study_data import PLANE, write_isaid
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Splitting real DOTA data and a FAIR1M scene; reading patches back; resuming."""
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -8,10 +9,9 @@ import numpy as np
 import pytest
 import shapely
 
-import mmsamrs.datasets.splitting.splitter as splitter_module
 from mmsamrs.datasets.sources import DOTADataset, FAIR1MDataset
-from mmsamrs.datasets.splitting import (SplitRunner, crop_patch, parse_patch_name,
-                                        patch_name)
+from mmsamrs.datasets.splitting import SplitRunner, crop_patch, parse_patch_name, patch_name
+from mmsamrs.utils import NothingReadError
 
 SPLIT_512 = dict(patch_size=512, overlap=100, min_inside=0.7)
 STARTS_X, STARTS_Y = (0, 412, 599), (0, 412, 670)  # P0706 is 1111 x 1182
@@ -197,8 +197,11 @@ def test_fair1m_size_mismatch_is_reported(tmp_path):
     write_fair1m(tmp_path / 'src', '3', (1000, 800), FAIR1M_OBJECTS)
     xml = tmp_path / 'src/labelXml/3.xml'
     xml.write_text(xml.read_text().replace('<width>1000</width>', '<width>900</width>'))
-    report, _ = SplitRunner(dict(type='FAIR1MDataset', data_root=str(tmp_path / 'src')),
-                            str(tmp_path / 'out'), dict(patch_size=600, overlap=100)).run()
+    with pytest.raises(NothingReadError, match='1 images expected, 1 found'):
+        SplitRunner(dict(type='FAIR1MDataset', data_root=str(tmp_path / 'src')),
+                    str(tmp_path / 'out'), dict(patch_size=600, overlap=100)).run()
+    (path, ) = (tmp_path / 'out').glob('split_report_*.json')
+    report = json.loads(path.read_text())
     assert report['images'] == dict(failed=1, total=1)
     assert 'expected 900x800 pixels, found 1000x800' in report['failed'][0]['error']
     assert not (tmp_path / 'out/.split/done/3.json').exists()
@@ -222,19 +225,19 @@ def test_resume_after_crash_redoes_only_the_unfinished_image(two_scenes, tmp_pat
     SplitRunner(dota_cfg(two_scenes), str(clean), SPLIT_512).run()
     out = tmp_path / 'out'
     writes = []
-    real_write = splitter_module.atomic_write_bytes
+    real_replace = os.replace
 
-    def crash_in_second_image(path, data):
+    def crash_in_second_image(tmp, path):  # every file is written by an atomic os.replace
         writes.append(path)
         if len(writes) == 1 + 9 * 2 + 1 + 5:  # settings, A's 9 patches + marker, 5 of B
             raise KeyboardInterrupt('killed')
-        real_write(path, data)
+        real_replace(tmp, path)
 
-    monkeypatch.setattr(splitter_module, 'atomic_write_bytes', crash_in_second_image)
+    monkeypatch.setattr(os, 'replace', crash_in_second_image)
     with pytest.raises(KeyboardInterrupt):
         SplitRunner(dota_cfg(two_scenes), str(out), SPLIT_512).run()
     assert (out / '.split/done/A.json').exists() and not (out / '.split/done/B.json').exists()
-    monkeypatch.setattr(splitter_module, 'atomic_write_bytes', real_write)
+    monkeypatch.setattr(os, 'replace', real_replace)
     report, _ = SplitRunner(dota_cfg(two_scenes), str(out), SPLIT_512).run()
     assert report['images'] == dict(resumed=1, split=1, total=2)
     assert report['patches'] == 18
@@ -267,7 +270,9 @@ def test_other_settings_or_id_clash_refused(two_scenes, realdata, tmp_path):
     other = tmp_path / 'other'
     for sub in ('images', 'labelTxt'):
         shutil.copytree(two_scenes / sub, other / sub)
-    report, _ = SplitRunner(dota_cfg(other), str(out), SPLIT_512).run()
+    with pytest.raises(NothingReadError, match='2 images expected'):
+        SplitRunner(dota_cfg(other), str(out), SPLIT_512).run()
+    report = json.loads(max(out.glob('split_report_*.json')).read_text())  # the latest
     assert report['images'] == dict(failed=2, total=2)
     assert 'are taken by' in report['failed'][0]['error']
 

@@ -1,4 +1,5 @@
-"""RandomRotate90 keeps image and labels aligned; RandomGamma follows its formula."""
+"""RandomRotate90 keeps image and labels aligned; RandomGamma follows its formula;
+RandomRescale scales each image relative to its own size."""
 from collections import Counter
 
 import numpy as np
@@ -7,6 +8,7 @@ from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
 from mmsamrs.datasets.transforms import RandomGamma, RandomRotate90
+from mmsamrs.registry import TRANSFORMS
 
 H, W = 3, 5
 
@@ -106,3 +108,31 @@ def test_documented_sep_pipeline_builds_and_keeps_labels():
                             ori_shape=(600, 600)))
         assert out['img'].shape == (224, 224, 3) and out['gt_seg_map'].shape == (224, 224)
         assert set(np.unique(out['gt_seg_map'])) <= {3, 36, 255}
+
+
+def test_random_rescale_is_random_resize_to_the_image_own_size():
+    init_default_scope('mmsamrs')
+    """On an S x S image: mmcv's RandomResize(scale=(S, S)) with the same draws; on any
+    image: the aspect ratio kept, the factor within ratio_range."""
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (80, 80, 3), dtype=np.uint8)
+    labels = rng.integers(0, 5, (80, 80), dtype=np.uint8)
+    reference = TRANSFORMS.build(dict(type='RandomResize', scale=(80, 80),
+                                      ratio_range=(0.5, 2.0), keep_ratio=True))
+    rescale = TRANSFORMS.build(dict(type='RandomRescale', ratio_range=(0.5, 2.0)))
+    sizes = set()
+    for seed in range(5):
+        outputs = []
+        for transform in (reference, rescale):
+            np.random.seed(seed)
+            outputs.append(transform(dict(img=image.copy(), gt_seg_map=labels.copy(),
+                                          img_shape=(80, 80), seg_fields=['gt_seg_map'])))
+        for key in ('img', 'gt_seg_map'):
+            np.testing.assert_array_equal(outputs[0][key], outputs[1][key])
+        sizes.add(outputs[1]['img'].shape[0])
+    assert len(sizes) == 5 and all(40 <= size <= 160 for size in sizes)
+    wide = rescale(dict(img=np.zeros((30, 90, 3), np.uint8), img_shape=(30, 90)))
+    height, width = wide['img'].shape[:2]
+    assert width == 3 * height and 15 <= height <= 60 and wide['img_shape'] == (height, width)
+    with pytest.raises(ValueError, match='ratio_range'):
+        TRANSFORMS.build(dict(type='RandomRescale', ratio_range=(2.0, 0.5)))

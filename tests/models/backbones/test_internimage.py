@@ -5,9 +5,9 @@ from mmengine.registry import init_default_scope
 
 from mmsamrs.models.backbones.internimage import InternImage
 from mmsamrs.registry import MODELS
+from mmsamrs.testing import TINY_BACKBONES
 
-TINY = dict(channels=16, depths=(1, 1, 2, 1), groups=(2, 2, 4, 4), mlp_ratio=2.,
-            drop_path_rate=0., layer_scale=1.0)
+TINY = dict(TINY_BACKBONES['internimage-t']['backbone'], layer_scale=1.0)
 
 
 def tiny(**kwargs) -> InternImage:

@@ -16,10 +16,9 @@ from mmsamrs.models.layers.adapter_modules import (DeformableInputs, MSDeformAtt
                                                    deformable_inputs,
                                                    multi_scale_deformable_attention)
 from mmsamrs.registry import MODELS
+from mmsamrs.testing import TINY_BACKBONES
 
-TINY = dict(pretrain_size=64, embed_dim=48, depth=4, num_heads=3, deform_num_heads=3,
-            conv_inplane=8, interaction_indexes=[[0, 0], [1, 1], [2, 2], [3, 3]],
-            drop_path_rate=0.0, norm_cfg=dict(type='BN'))
+TINY = dict(TINY_BACKBONES['vit-adapter-b']['backbone'], norm_cfg=dict(type='BN'))
 IMAGE_HW = (64, 96)
 VIT_PREFIXES = ('patch_embed.', 'blocks.')
 

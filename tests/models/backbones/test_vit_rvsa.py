@@ -7,9 +7,9 @@ from mmsamrs.models.backbones.vit_rvsa import ViTRVSA
 from mmsamrs.models.layers.rotated_window_attention import RotatedVariedSizeWindowAttention
 from mmsamrs.models.layers.vit_blocks import Attention
 from mmsamrs.registry import MODELS
+from mmsamrs.testing import TINY_BACKBONES
 
-TINY = dict(img_size=64, embed_dim=48, depth=4, num_heads=3, window_size=4,
-            out_indices=(0, 1, 2, 3))
+TINY = TINY_BACKBONES['vit-b-rvsa']['backbone']
 
 
 def tiny(seed: int = 0, **kwargs) -> ViTRVSA:

@@ -9,11 +9,10 @@ from mmengine.registry import DefaultScope
 from mmsamrs.models.backbones.vitae_v2 import ViTAEv2
 from mmsamrs.models.layers.vitae_cells import ValueResidualAttention, WindowAttention
 from mmsamrs.registry import MODELS
+from mmsamrs.testing import TINY_BACKBONES
 
 #: A tiny ViTAEv2 (one normal cell a stage, narrow, window 4).
-TINY = dict(embed_dims=(16, 16, 32, 32), token_dims=(16, 32, 32, 64), rc_heads=(1, 1, 2, 2),
-            nc_heads=(1, 2, 2, 4), rc_groups=(1, 4, 8, 8), nc_groups=(1, 8, 8, 16),
-            nc_depths=(1, 1, 1, 1), window_size=4)
+TINY = TINY_BACKBONES['vitaev2']['backbone']
 #: The tiny model's PRM branches and window-attention stages (the defaults of ViTAEv2-S).
 DILATIONS = (4, 3, 2, 2)
 WINDOW_STAGES = (0, 1)

@@ -7,7 +7,7 @@ from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 from mmseg.models.decode_heads import Mask2FormerHead
-from tiny_models import labelled_batch, shrink_model
+from mmsamrs.testing import labelled_batch, shrink_model
 
 from mmsamrs.models.heads.multiset_mask2former_head import SetQueryClassifiers
 from mmsamrs.registry import MODELS

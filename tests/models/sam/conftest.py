@@ -8,9 +8,7 @@ import torch
 
 from mmsamrs.datasets.transforms import PackSAMInputs, SAMPrompts
 from mmsamrs.models.sam import SAMGenerator
-
-#: A tiny image encoder (still SAM's 1024 input and 256-d 64x64 embedding), CPU-fast.
-TINY_ARCH = dict(embed_dim=64, depth=2, num_heads=2, global_attn_indexes=(1, ))
+from mmsamrs.testing import TINY_SAM_ARCH as TINY_ARCH
 
 #: Boxes (original frame) of the test images; some touch the image borders.
 BOXES = [[10, 20, 100, 120], [50, 60, 290, 250], [0, 0, 40, 40], [200, 100, 300, 200],
@@ -18,8 +16,9 @@ BOXES = [[10, 20, 100, 120], [50, 60, 290, 250], [0, 0, 40, 40], [200, 100, 300,
 
 
 def make_sample(shape: Tuple[int, int], prompts='H-Box', boxes: Sequence = BOXES,
-                seed: int = 0, **extra) -> Dict:
-    """A packed generation sample: random image, instances on ``boxes``, SAM prompts."""
+                seed: int = 0, frame: str = 'longest_side', **extra) -> Dict:
+    """A packed generation sample: random image, instances on ``boxes``, SAM prompts in
+    ``frame``."""
     rng = np.random.default_rng(seed)
     height, width = shape
     instances = [
@@ -30,7 +29,7 @@ def make_sample(shape: Tuple[int, int], prompts='H-Box', boxes: Sequence = BOXES
     state = dict(img=rng.integers(0, 256, (height, width, 3), dtype=np.uint8),
                  img_shape=shape, ori_shape=shape, img_path=f'/img/{seed}.png',
                  img_id=str(seed), instances=instances, **extra)
-    return PackSAMInputs()(SAMPrompts(prompts=prompts).transform(state))
+    return PackSAMInputs()(SAMPrompts(prompts=prompts, frame=frame).transform(state))
 
 
 def paste(result: Dict) -> np.ndarray:
@@ -44,9 +43,9 @@ def paste(result: Dict) -> np.ndarray:
 
 @pytest.fixture(scope='package')
 def tiny_model() -> SAMGenerator:
-    """A tiny random-weight SAM (seeded), in eval mode."""
+    """A tiny random-weight SAM (seeded), in eval mode, fp32 (exact comparisons)."""
     torch.manual_seed(0)
-    return SAMGenerator(arch=TINY_ARCH).eval()
+    return SAMGenerator(arch=TINY_ARCH, precision='fp32').eval()
 
 
 @pytest.fixture(scope='package')

@@ -7,7 +7,7 @@ from mmengine.config import ConfigDict
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from mmseg.models.segmentors import EncoderDecoder
-from tiny_models import labelled_batch
+from mmsamrs.testing import labelled_batch
 
 from mmsamrs.models import export_sep_checkpoint
 from mmsamrs.models.segmentors import MultiHeadEncoderDecoder, SetClassifiers

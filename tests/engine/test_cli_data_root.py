@@ -1,0 +1,53 @@
+"""``--cfg-options data_root=...`` reaches the datasets of a config (mmsamrs.engine.cli)."""
+from pathlib import Path
+
+from mmsamrs.engine.cli import load_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_data_root_reaches_nested_datasets_only_where_it_was_used(tmp_path):
+    config = tmp_path / 'cfg.py'
+    config.write_text(
+        "data_root = 'data/A'\n"
+        "train = dict(dataset=dict(data_root=data_root, data_prefix=dict(img='i')))\n"
+        "sets = [dict(data_root=data_root), dict(data_root='data/B')]\n"
+        "test = dict(dataset=dict(data_root=data_root))\n")
+    cfg = load_config(str(config), {'data_root': '/my/A', 'test.dataset.data_root': '/t'})
+    assert cfg.data_root == '/my/A'
+    assert cfg.train.dataset.data_root == '/my/A'
+    assert cfg.train.dataset.data_prefix.img == 'i'
+    assert [s['data_root'] for s in cfg.sets] == ['/my/A', 'data/B']
+    assert cfg.test.dataset.data_root == '/t'
+    untouched = load_config(str(config), {'sets.1.data_root': 'x'})
+    assert untouched.train.dataset.data_root == 'data/A'
+
+
+def test_any_top_level_variable_reaches_its_nested_keys(tmp_path):
+    config = tmp_path / 'cfg.py'
+    config.write_text(
+        "label_layout = 'mmsamrs'\n"
+        "num = 2\n"
+        "train = dict(dataset=dict(label_layout=label_layout, num=num, other=num))\n"
+        "val = [dict(dataset=dict(label_layout=label_layout)), dict(label_layout='x')]\n")
+    cfg = load_config(str(config), {'label_layout': 'mmseg', 'num': 3})
+    assert cfg.train.dataset.label_layout == 'mmseg' and cfg.val[0].dataset.label_layout == 'mmseg'
+    assert cfg.val[1].label_layout == 'x'
+    assert cfg.train.dataset.num == 3 and cfg.train.dataset.other == 2
+
+
+def test_source_configs_take_one_data_root():
+    for name, key in (('gen/dior_hbox.py', 'test_dataloader.dataset'),
+                      ('gen/dota_hbox.py', 'test_dataloader.dataset'),
+                      ('gen/fair1m_rhbox.py', 'test_dataloader.dataset'),
+                      ('split/dota_1024.py', 'dataset'), ('split/fair1m_600.py', 'dataset')):
+        default = load_config(str(REPO / 'configs' / name))
+        dataset = default
+        for part in key.split('.'):
+            dataset = dataset[part]
+        assert dataset.data_root == default.data_root and 'data_prefix' not in dataset, name
+        cfg = load_config(str(REPO / 'configs' / name), {'data_root': '/my/copy'})
+        dataset = cfg
+        for part in key.split('.'):
+            dataset = dataset[part]
+        assert dataset.data_root == '/my/copy', name
