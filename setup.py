@@ -44,6 +44,6 @@ setup(
         'pyproj',
         'pyogrio',
     ],
-    extras_require={'tests': ['pytest']},
+    extras_require={'tests': ['pytest', 'ruff']},
     zip_safe=False,
 )

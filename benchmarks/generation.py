@@ -23,9 +23,9 @@ a COCO JSON per run:
 Scenarios (``--scenario``): ``tiny``, the quick one (SAM with a 64-wide, 2-deep image
 encoder; DIOR 00001, DOTA P0706 with its 536 boxes and 3 small crops of it), where the mask
 decoder dominates; ``vit_b``, the real-size one (SAM ViT-B, random weights of the released
-model's size; DIOR 00001 and 3 1024 px crops of P0706 with all their boxes), where the image
-encoder dominates. ``--tiles N`` adds N 256 px tiles of P0706 and ``--jitter-boxes N`` P0706
-with its boxes plus jittered copies up to N (the memory checks).
+model's size; DIOR 00001 and 3 1024 px crops of P0706, 40 of their real boxes each), where
+the image encoder dominates. ``--tiles N`` adds N 256 px tiles of P0706 and
+``--jitter-boxes N`` P0706 with its boxes plus jittered copies up to N (memory checks).
 
 Each variant runs in its own subprocess: its peak memory is the largest sum of PSS over
 its process tree (main process with writer threads, dataloader workers), sampled every
@@ -113,7 +113,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--workers', type=int, help='ours: dataloader workers (default: '
                         'the config, 2)')
     parser.add_argument('--chunk', type=int, help='ours: prompts per decoder call '
-                        '(default: the config, 64)')
+                        '(default: the config, 16)')
     parser.add_argument('--official-chunk', type=int, default=20,
                         help='official: boxes per predict_torch call')
     parser.add_argument('--repeat', type=int, default=1,

@@ -39,9 +39,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def build(arch: str):
     """SAM of ``arch`` (``tiny``: the tests' encoder) in eval mode with SDPA attention."""
+    import torch
+
     from mmsamrs.models.sam import build_sam, use_efficient_attention
     from mmsamrs.testing import TINY_SAM_ARCH
-    import torch
     torch.manual_seed(0)
     sam = build_sam(TINY_SAM_ARCH if arch == 'tiny' else arch).eval()
     use_efficient_attention(sam.image_encoder)

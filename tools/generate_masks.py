@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 
 from mmsamrs.engine.cli import config_from_args, parse_runner_args, runner_arg_parser
 from mmsamrs.generation import failure_message
+from mmsamrs.utils import NothingReadError
 
 
 def parse_args() -> argparse.Namespace:
@@ -35,7 +36,10 @@ def main() -> None:
     if args.resume:
         cfg.test_cfg.resume = True
     runner = Runner.from_cfg(cfg)
-    runner.test()
+    try:
+        runner.test()
+    except NothingReadError as err:
+        raise SystemExit(f'error: {err}')
     message = failure_message(runner.test_loop.summary, runner.test_loop.out_dir)
     if message is not None:
         print_log(message, logger='current', level=logging.ERROR)

@@ -22,7 +22,7 @@ from mmsamrs.generation import (GenerationProgress, QualityControl, SAMRSLabelWr
                                 format_summary, state_dict_fingerprint)
 from mmsamrs.models.sam.frames import pipeline_in_frame
 from mmsamrs.registry import DATASETS, LOOPS
-from mmsamrs.utils import atomic_write_bytes, check_settings, write_settings
+from mmsamrs.utils import NothingReadError, atomic_write_bytes, check_settings, write_settings
 
 #: The file of ``out_dir`` that pins the settings of its first run.
 SETTINGS_FILE = 'settings.json'
@@ -148,7 +148,7 @@ class GenerationLoop(TestLoop):
         self.num_skipped = self._skip_finished(dataset, resume, settings)
         self._save_source_report(dataset)
         if len(dataset) == 0 and not self.num_skipped:
-            raise RuntimeError(self._nothing_to_read(dataset))
+            raise NothingReadError(self._nothing_to_read(dataset))
         if isinstance(dataloader, dict):
             dataloader['dataset'] = ErrorRecordingDataset(dataset)
         super().__init__(runner, dataloader, evaluator)

@@ -7,9 +7,10 @@ and 256-d 64x64 embedding); give it as ``SAMGenerator(arch=TINY_SAM_ARCH)`` or
 HQ-SAM, SAM 2.1), built through the families' own builders.
 
 ``TINY_BACKBONES`` maps the backbone part of a ``configs/sep`` file name
-(``<head>_<backbone>_samrs.py``) to the keyword overrides that shrink it (depth, width; no
-pre-trained weights) and the channels of its four output levels; :func:`shrink_model`
-applies them to a model config together with matching decode/auxiliary head widths.
+(``<head>_<backbone>_<schedule>_samrs-<crop>.py``) to the keyword overrides that shrink it
+(depth, width; no pre-trained weights) and the channels of its four output levels;
+:func:`shrink_model` applies them to a model config together with matching decode/auxiliary
+head widths.
 """
 from typing import Dict, List, Tuple
 
@@ -53,7 +54,7 @@ TINY_BACKBONES: Dict[str, dict] = {
     'vit-b-rvsa': dict(backbone=dict(img_size=64, embed_dim=48, depth=4, num_heads=3,
                                      window_size=4, out_indices=(0, 1, 2, 3)),
                        channels=[48] * 4),
-    'vitaev2': dict(backbone=dict(embed_dims=(16, 16, 32, 32), token_dims=(16, 32, 32, 64),
+    'vitaev2-s': dict(backbone=dict(embed_dims=(16, 16, 32, 32), token_dims=(16, 32, 32, 64),
                                   rc_heads=(1, 1, 2, 2), nc_heads=(1, 2, 2, 4),
                                   rc_groups=(1, 4, 8, 8), nc_groups=(1, 8, 8, 16),
                                   nc_depths=(1, 1, 1, 1), window_size=4),
@@ -65,7 +66,8 @@ TINY_BACKBONES: Dict[str, dict] = {
 
 
 def backbone_name(config: str) -> str:
-    """The backbone part of a ``configs/sep`` file name: ``upernet_swin-t_samrs.py`` -> swin-t."""
+    """The backbone part of a ``configs/sep`` file name:
+    ``upernet_swin-t_8xb12-80k_samrs-224x224.py`` -> ``swin-t``."""
     return config.rsplit('/', 1)[-1].split('_')[1]
 
 

@@ -50,7 +50,8 @@ def square(y0, x0, size, shape=(20, 20)):
 
 @pytest.fixture
 def run_a(tmp_path):
-    return write_run(tmp_path / 'a', {('img1', 0): square(0, 0, 10), ('img1', 1): square(10, 10, 10),
+    return write_run(tmp_path / 'a', {('img1', 0): square(0, 0, 10),
+                                      ('img1', 1): square(10, 10, 10),
                                       ('img2', 0): square(5, 5, 4)},
                      {('img1', 0): 0, ('img1', 1): 1, ('img2', 0): 0})
 
@@ -65,7 +66,8 @@ def test_identical_runs_agree_fully(run_a):
 
 def test_known_disagreement(run_a, tmp_path):
     # img1/0 shifted by 5 rows: 50 of 150 pixels in the union overlap -> IoU 1/3
-    run_b = write_run(tmp_path / 'b', {('img1', 0): square(5, 0, 10), ('img1', 1): square(10, 10, 10),
+    run_b = write_run(tmp_path / 'b', {('img1', 0): square(5, 0, 10),
+                                       ('img1', 1): square(10, 10, 10),
                                        ('img2', 0): square(5, 5, 4)},
                       {('img1', 0): 0, ('img1', 1): 1, ('img2', 0): 0},
                       scores={('img2', 0): 0.5})
@@ -101,7 +103,8 @@ def test_different_instances_are_refused(run_a, tmp_path):
 
 
 def test_different_class_is_refused(run_a, tmp_path):
-    run_b = write_run(tmp_path / 'b', {('img1', 0): square(0, 0, 10), ('img1', 1): square(10, 10, 10),
+    run_b = write_run(tmp_path / 'b', {('img1', 0): square(0, 0, 10),
+                                       ('img1', 1): square(10, 10, 10),
                                        ('img2', 0): square(5, 5, 4)},
                       {('img1', 0): 1, ('img1', 1): 1, ('img2', 0): 0})
     with pytest.raises(ValueError, match=r"instance \('img1', 0\) has class 1 vs 2"):

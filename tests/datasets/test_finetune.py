@@ -140,7 +140,8 @@ def test_bad_options_are_refused(tmp_path):
 
 def test_config_training_pipeline_on_the_mmseg_sample_reaches_a_valid_loss(realdata):
     """The fine-tuning config's own training dataset on the real mmseg-converted crop."""
-    cfg = Config.fromfile(REPO / 'configs' / 'finetune' / 'potsdam' / 'upernet_r50_potsdam.py')
+    cfg = Config.fromfile(
+        REPO / 'configs' / 'finetune' / 'potsdam' / 'upernet_r50_1xb8-80k_potsdam-512x512.py')
     dataset_cfg = cfg.train_dataloader.dataset
     dataset_cfg.update(data_root=str(realdata / 'potsdam'), data_prefix=PREFIX)
     with pytest.raises(ValueError, match=r'label value\(s\) \[5\]'):

@@ -51,3 +51,22 @@ def test_source_configs_take_one_data_root():
         for part in key.split('.'):
             dataset = dataset[part]
         assert dataset.data_root == '/my/copy', name
+
+
+def test_finetune_configs_take_one_label_layout():
+    """``--cfg-options label_layout=mmseg`` switches every loader of a fine-tuning config,
+    the few-label subset's wrapped training set included."""
+    for name in ('potsdam/upernet_r50_1xb8-80k_potsdam-512x512.py',
+                 'potsdam/upernet_r50_1xb8-80k_potsdam-1pct-512x512.py',
+                 'isaid/upernet_r50_1xb8-80k_isaid-896x896.py',
+                 'isaid/upernet_r50_1xb8-80k_isaid-5pct-896x896.py'):
+        path = str(REPO / 'configs' / 'finetune' / name)
+        default = load_config(path)
+        cfg = load_config(path, {'label_layout': 'mmseg'})
+        train = cfg.train_dataloader.dataset
+        train = train.get('dataset', train)  # the -Npct subsets wrap the training set
+        layouts = [train.label_layout, cfg.val_dataloader.dataset.label_layout,
+                   cfg.test_dataloader.dataset.label_layout]
+        assert layouts == ['mmseg'] * 3, name
+        default_train = default.train_dataloader.dataset
+        assert default_train.get('dataset', default_train).label_layout == 'mmsamrs', name

@@ -13,6 +13,7 @@ from mmsamrs.models.sam import SAMGenerator
 from mmsamrs.registry import TRANSFORMS
 from mmsamrs.testing import TINY_SAM_ARCH
 from mmsamrs.testing.generation import run_generation
+from mmsamrs.utils import NothingReadError
 
 REPO = Path(__file__).resolve().parents[2]
 #: Boxes of the synthetic images (DOTA quads are written from them).
@@ -152,7 +153,8 @@ def test_resume_refuses_other_settings(tmp_path):
             assert text in str(err.value)
     # a moved copy of the same data resumes: paths are not pinned
     shutil.copytree(data, tmp_path / 'moved')
-    summary = run_generation(gen_config(tmp_path, tmp_path / 'moved'), work, resume=True).test_loop.summary
+    moved = run_generation(gen_config(tmp_path, tmp_path / 'moved'), work, resume=True)
+    summary = moved.test_loop.summary
     assert summary['images']['skipped'] == 2
 
 
@@ -160,7 +162,7 @@ def test_no_readable_image_is_an_error(tmp_path):
     data = make_source(tmp_path / 'data', 'abc')
     for image in (data / 'images').iterdir():
         image.rename(image.with_suffix('.gif'))
-    with pytest.raises(RuntimeError) as err:
+    with pytest.raises(NothingReadError) as err:
         run_generation(gen_config(tmp_path, data), tmp_path / 'work')
     message = str(err.value)
     assert message.startswith('no image could be read: 3 images were expected')

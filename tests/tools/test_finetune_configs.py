@@ -44,12 +44,17 @@ CLASSES = dict(potsdam=5, isaid=15)
 FINETUNE_WEIGHT_DECAY = {'r50': 1e-4, 'swin-t': 1e-2, 'vit-b': 5e-2}
 
 
+def sep_config(backbone: str) -> Path:
+    """The SEP config whose model a fine-tuning config with ``backbone`` starts from."""
+    return REPO / 'configs' / 'sep' / f'upernet_{backbone}_8xb12-80k_samrs-224x224.py'
+
+
 def parts(config: str):
     """``(dataset, backbone, fraction or None)`` of a fine-tuning config's file name."""
-    name = Path(config).stem  # upernet_<backbone>_<dataset>[-<N>pct]
-    _, backbone, rest = name.split('_')
-    dataset, _, pct = rest.partition('-')
-    return dataset, backbone, int(pct[:-3]) / 100 if pct else None
+    name = Path(config).stem  # upernet_<backbone>_1xb8-80k_<dataset>[-<N>pct]-<crop>
+    _, backbone, _, rest = name.split('_')
+    dataset, *subset, _ = rest.split('-')
+    return dataset, backbone, int(subset[0][:-3]) / 100 if subset else None
 
 
 @pytest.fixture(scope='module')
@@ -79,7 +84,7 @@ def sep(tmp_path_factory):
     def make(backbone: str):
         if backbone not in made:
             cfg = apply_samrs_sets(
-                Config.fromfile(REPO / 'configs' / 'sep' / f'upernet_{backbone}_samrs.py'))
+                Config.fromfile(sep_config(backbone)))
             shrink_model(cfg.model, backbone)
             torch.manual_seed(0)
             model = MODELS.build(cfg.model)
@@ -140,7 +145,8 @@ def test_protocol_settings():
         assert cfg.model.data_preprocessor.size == crop
         assert [t.crop_size for t in train_pipeline(cfg) if t.type == 'RandomCrop'] == [crop]
         assert cfg.model.init_cfg == dict(
-            type='Pretrained', checkpoint=f'work_dirs/upernet_{backbone}_samrs/sep_export.pth')
+            type='Pretrained',
+            checkpoint=f'work_dirs/{Path(sep_config(backbone)).stem}/sep_export.pth')
         assert cfg.default_hooks.checkpoint.save_best == (
             'mF1' if dataset == 'potsdam' else 'mIoU')
         # nothing of pre-training: its sets, crop, runner or unused-parameter search
@@ -152,7 +158,7 @@ def test_protocol_settings():
 @pytest.mark.parametrize('config', CONFIGS, ids=lambda c: Path(c).stem)
 def test_finetune_from_sep(config, root, sep, tmp_path, monkeypatch):
     dataset, backbone, fraction = parts(config)
-    sep_cfg = Config.fromfile(REPO / 'configs' / 'sep' / f'upernet_{backbone}_samrs.py')
+    sep_cfg = Config.fromfile(sep_config(backbone))
     cfg = finetune_cfg(config, tmp_path / 'work')
     # the SEP config's backbone and LR, the fine-tuning weight decay, one plain head
     assert cfg.model.backbone.type == sep_cfg.model.backbone.type
@@ -191,8 +197,8 @@ def test_backbone_start_and_test_metrics(root, sep, tmp_path, monkeypatch):
     backbone_ckpt = tmp_path / 'backbone.pth'
     torch.save({k[len('backbone.'):]: v for k, v in sep_state.items()
                 if k.startswith('backbone.')}, backbone_ckpt)
-    cfg = finetune_cfg(str(REPO / 'configs/finetune/potsdam/upernet_r50_potsdam.py'),
-                       tmp_path / 'work')
+    config = REPO / 'configs/finetune/potsdam/upernet_r50_1xb8-80k_potsdam-512x512.py'
+    cfg = finetune_cfg(str(config), tmp_path / 'work')
     cfg.merge_from_dict({'model.init_cfg': None})  # the one key (--cfg-options)
     cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(backbone_ckpt))
     monkeypatch.chdir(root)

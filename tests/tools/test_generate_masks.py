@@ -211,3 +211,16 @@ env_cfg = dict(dist_cfg=dict(backend='gloo'))"""
     assert sorted(processed) == [f'crop{i}' for i in range(5)]
     coco = COCO(str(work / 'instances.json'))
     assert len(coco.getImgIds()) == 5
+
+
+def test_no_readable_image_exits_with_a_message(realdata, tmp_path):
+    """Images with another suffix than the config's: exit 1 with a one-line error that says
+    how many images were expected and where they were looked for, no traceback."""
+    data = tmp_path / 'dota'
+    dota_fixture(realdata, data, {'crop0': (380, 220, 128, 3)})
+    (data / 'images' / 'crop0.png').rename(data / 'images' / 'crop0.gif')
+    config = write_config(tmp_path, 'dota_hbox.py', f"data_root={str(data)!r}")
+    proc = run_tool(config, tmp_path / 'work', check=False)
+    assert proc.returncode == 1
+    assert 'error: no image could be read: 1 images were expected' in proc.stderr
+    assert str(data / 'images') in proc.stderr and 'Traceback' not in proc.stderr

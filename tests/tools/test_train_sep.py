@@ -38,7 +38,8 @@ BATCH = 6  # 2 SOTA + 1 SIOR + 3 FAST by the set sizes 6/3/9
 
 # the configs run end to end here (every configs/sep config trains one step in-process in
 # test_sep_configs.py); mmsamrs.testing shrinks their backbones
-CONFIGS = ['upernet_r50_samrs.py', 'upernet_swin-t_samrs.py', 'upernet_vit-b_samrs.py']
+CONFIGS = [f'upernet_{backbone}_8xb12-80k_samrs-224x224.py'
+           for backbone in ('r50', 'swin-t', 'vit-b')]
 
 
 #: a set of one's own: name, classes, palette, data root (images/, gray/, {train,val}.txt)
@@ -184,7 +185,7 @@ def test_train_resume_test(config, data_dir, tmp_path):
 def test_train_on_one_two_or_own_sets(data_dir, tmp_path):
     """samrs_sets alone picks the sets: one or two built-in sets from the command line,
     a set of one's own from a child config; heads, data, sampler and metric follow."""
-    cfg = write_config(tmp_path, 'upernet_r50_samrs.py')
+    cfg = write_config(tmp_path, 'upernet_r50_8xb12-80k_samrs-224x224.py')
     own = tmp_path / 'own_set.py'
     own.write_text(f'_base_ = [{str(cfg)!r}]\nsamrs_sets = [{ROADS!r}]\n')
     runs = {('SIOR', ): ['--cfg-options', "samrs_sets=['SIOR']"],
@@ -233,7 +234,8 @@ def test_vit_config_loads_every_key_of_a_converted_mae_checkpoint(tmp_path):
                     str(tmp_path / 'mae_mmseg.pth')], check=True, capture_output=True)
     converted = torch.load(tmp_path / 'mae_mmseg.pth', weights_only=False)
 
-    cfg = Config.fromfile(str(REPO / 'configs' / 'sep' / 'upernet_vit-b_samrs.py'))
+    cfg = Config.fromfile(
+        str(REPO / 'configs' / 'sep' / 'upernet_vit-b_8xb12-80k_samrs-224x224.py'))
     backbone = dict(cfg.model.backbone, embed_dims=dims, num_layers=layers, num_heads=2,
                     out_indices=(1, ), init_cfg=dict(cfg.model.backbone.init_cfg,
                                                      checkpoint=str(tmp_path / 'mae_mmseg.pth')))

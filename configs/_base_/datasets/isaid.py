@@ -7,9 +7,10 @@ _base_ = ['./finetune_pipelines.py']
 data_root = 'data/iSAID'
 num_classes = 15
 crop_size = (896, 896)
-# label_layout='mmseg' (in each loader's dataset) reads the labels of mmseg's own converter
-# instead (see mmsamrs/datasets/isaid.py); LoadCheckedAnnotations refuses out-of-range
-# labels
+# label_layout='mmseg' (`--cfg-options label_layout=mmseg` reaches every loader) reads the
+# labels of mmseg's own converter instead (see mmsamrs/datasets/isaid.py);
+# LoadCheckedAnnotations refuses out-of-range labels
+label_layout = 'mmsamrs'
 best_metric = 'mIoU'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -24,7 +25,7 @@ train_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(type='iSAID15Dataset', data_root=data_root, label_layout='mmsamrs',
+    dataset=dict(type='iSAID15Dataset', data_root=data_root, label_layout=label_layout,
                  data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
                  pipeline=train_pipeline))
 val_dataloader = dict(
@@ -32,7 +33,7 @@ val_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='iSAID15Dataset', data_root=data_root, label_layout='mmsamrs',
+    dataset=dict(type='iSAID15Dataset', data_root=data_root, label_layout=label_layout,
                  data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
                  pipeline=_base_.test_pipeline))
 test_dataloader = val_dataloader

@@ -12,7 +12,9 @@ model = dict(
     # sam2.1_hiera_large.pt, sam_hq_vit_h.pth, ...); a local file; or None for random
     # weights (masks meaningless, a warning says so; tests and demos only)
     checkpoint='official',
-    prompt_chunk_size=64,
+    # prompts per mask-decoder call: its memory grows ~25 MiB per prompt, its time per
+    # prompt does not shrink beyond 16 (docs/en/benchmarks.md)
+    prompt_chunk_size=16,
     # 'auto': bf16 where the device computes it natively (CUDA Ampere+, a CPU with
     # AVX512-BF16 or AMX), else fp32; the choice is logged. Or 'fp32', 'fp16', 'bf16'.
     precision='auto',
@@ -20,4 +22,7 @@ model = dict(
     # rounding, without holding the attention matrix (False: segment_anything's own;
     # HQ-SAM keeps its own, SAM 2 already uses it)
     efficient_attention=True,
+    # torch.compile the mask decoder: ~50 s of compilation, then 0.35x the time per prompt
+    # on CPU (docs/en/benchmarks.md); pays back after ~600 prompts
+    compile_decoder=False,
     data_preprocessor=dict(type='SAMDataPreprocessor'))

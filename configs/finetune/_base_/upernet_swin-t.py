@@ -1,6 +1,7 @@
 # Fine-tuning recipe of UperNet + Swin-T: as upernet_r50.py (the SEP model as a plain
 # EncoderDecoder, started by model.init_cfg) with Swin's optimiser of
-# configs/sep/upernet_swin-t_samrs.py: AdamW LR 6e-5, weight decay 0.01 (none on position
+# configs/sep/upernet_swin-t_8xb12-80k_samrs-224x224.py: AdamW LR 6e-5, weight decay 0.01 (none on
+# position
 # tables and norms), cosine to 0 (paper appendix A.2).
 _base_ = [
     '../../_base_/models/upernet_swin-t.py', '../../_base_/schedules/sep_80k.py',
@@ -10,7 +11,9 @@ _base_ = [
 # train_dataloader.batch_size=4): the LRs are for B = 8
 auto_scale_lr = dict(base_batch_size=8)
 model = dict(
-    init_cfg=dict(type='Pretrained', checkpoint='work_dirs/upernet_swin-t_samrs/sep_export.pth'))
+    init_cfg=dict(
+        type='Pretrained',
+        checkpoint='work_dirs/upernet_swin-t_8xb12-80k_samrs-224x224/sep_export.pth'))
 optim_wrapper = dict(
     optimizer=dict(lr=6e-5, weight_decay=1e-2),
     paramwise_cfg=dict(custom_keys={

@@ -1,6 +1,7 @@
 # Fine-tuning recipe of UperNet + ViT-B: as upernet_r50.py (the SEP model as a plain
 # EncoderDecoder, started by model.init_cfg) with the ViT optimiser of
-# configs/sep/upernet_vit-b_samrs.py: AdamW LR 6e-5, weight decay 0.05, cosine to 0,
+# configs/sep/upernet_vit-b_8xb12-80k_samrs-224x224.py: AdamW LR 6e-5, weight decay 0.05, cosine to
+# 0,
 # layer-wise LR decay 0.9 (paper appendix A.2). The backbone keeps the SEP img_size (224), so
 # the SEP position embedding loads and is resized to the input.
 _base_ = [
@@ -11,5 +12,7 @@ _base_ = [
 # train_dataloader.batch_size=4): the LRs are for B = 8
 auto_scale_lr = dict(base_batch_size=8)
 model = dict(
-    init_cfg=dict(type='Pretrained', checkpoint='work_dirs/upernet_vit-b_samrs/sep_export.pth'))
+    init_cfg=dict(
+        type='Pretrained',
+        checkpoint='work_dirs/upernet_vit-b_8xb12-80k_samrs-224x224/sep_export.pth'))
 optim_wrapper = dict(optimizer=dict(lr=6e-5, weight_decay=5e-2))

@@ -12,7 +12,7 @@ from mmsamrs.registry import MODELS
 from mmsamrs.testing import TINY_BACKBONES
 
 #: A tiny ViTAEv2 (one normal cell a stage, narrow, window 4).
-TINY = TINY_BACKBONES['vitaev2']['backbone']
+TINY = TINY_BACKBONES['vitaev2-s']['backbone']
 #: The tiny model's PRM branches and window-attention stages (the defaults of ViTAEv2-S).
 DILATIONS = (4, 3, 2, 2)
 WINDOW_STAGES = (0, 1)

@@ -1,5 +1,6 @@
 # UperNet + Swin-T fine-tuned on ISPRS Potsdam (paper Table 3) from the SEP model of
-# configs/sep/upernet_swin-t_samrs.py; the start is model.init_cfg (../_base_/upernet_swin-t.py).
+# configs/sep/upernet_swin-t_8xb12-80k_samrs-224x224.py; the start is model.init_cfg
+# (../_base_/upernet_swin-t.py).
 _base_ = ['../_base_/upernet_swin-t.py', '../../_base_/datasets/potsdam.py']
 model = dict(
     data_preprocessor=dict(size=_base_.crop_size),

@@ -1,5 +1,6 @@
 # UperNet + Swin-T, multi-head segmentation pre-training on the sets of `samrs_sets` (SAMRS
-# SEP): as upernet_r50_samrs.py with AdamW LR 6e-5, weight decay 0.01 (none on position
+# SEP): as upernet_r50_8xb12-80k_samrs-224x224.py with AdamW LR 6e-5, weight decay 0.01 (none on
+# position
 # tables and norms, as the official SAMRS code), cosine to 0. Backbone: ImageNet-1k Swin-T
 # (configs/_base_/models/upernet_swin-t.py).
 _base_ = [

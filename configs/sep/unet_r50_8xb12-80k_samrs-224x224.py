@@ -1,6 +1,7 @@
 # UNet (the paper's variant, mmsamrs.UNetHead) + ResNet-50 (v1c), multi-head segmentation
 # pre-training on the sets of `samrs_sets` (SAMRS SEP, Table 9 "UNet" rows): the schedule and
-# optimiser of upernet_r50_samrs.py (AdamW LR 1e-3, weight decay 0.05, cosine to 5e-6).
+# optimiser of upernet_r50_8xb12-80k_samrs-224x224.py (AdamW LR 1e-3, weight decay 0.05, cosine to
+# 5e-6).
 # Pre-trained weights: ImageNet (IMP); the "SEP" row starts from scratch:
 # --cfg-options model.backbone.init_cfg=None
 _base_ = [

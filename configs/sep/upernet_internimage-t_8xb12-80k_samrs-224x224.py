@@ -3,7 +3,8 @@
 # weight decay 0.05, cosine to 0 (the official recipe's layer decay for T is 1.0, i.e.
 # none). Backbone: ImageNet-1k InternImage-T (configs/_base_/models/upernet_internimage-t.py).
 # The paper evaluates this model at 224 x 224 as well (Table 9 note, and
-# upernet_internimage-t_samrs-val224.py): the 512 x 512 centre crops score low with the
+# upernet_internimage-t_8xb12-80k_samrs-224x224-val224x224.py): the 512 x 512 centre crops score
+# low with the
 # 224-pre-trained DCNv3 offsets.
 _base_ = [
     '../_base_/models/upernet_internimage-t.py', '../_base_/datasets/samrs.py',
