@@ -43,6 +43,11 @@ def coco_bbox(quad):
             round(max(ys) - min(ys), 1)]
 
 
+def golf_field():
+    """The quadrilateral of DIOR 00001's golf field (its DIOR-R ``robndbox``), quarter size."""
+    return [v / 4 for v in (133, 237, 684, 237, 684, 672, 133, 672)]
+
+
 def main() -> None:
     """Write the images and ``annotations/instances.json``."""
     (HERE / 'images').mkdir(exist_ok=True)
@@ -65,8 +70,8 @@ def main() -> None:
     bottom = max(b[1] + b[3] for b in ship_boxes)
     annotations.append(dict(image_id=1, category_id=1, iscrowd=1,
                             bbox=[left, top, round(right - left, 1), round(bottom - top, 1)]))
-    golf = [v / 4 for v in (133, 237, 684, 237, 684, 672, 133, 672)]  # DIOR-R robndbox
-    annotations.append(dict(image_id=2, category_id=3, bbox=coco_bbox(golf), iscrowd=0))
+    annotations.append(dict(image_id=2, category_id=3, bbox=coco_bbox(golf_field()),
+                            iscrowd=0))
     for i, ann in enumerate(annotations, 1):
         ann['id'] = i
         ann['area'] = round(ann['bbox'][2] * ann['bbox'][3], 2)
