@@ -11,6 +11,7 @@ import os
 import pickle
 import re
 from typing import Dict
+from urllib.error import URLError
 
 import torch
 from torch import Tensor
@@ -21,6 +22,18 @@ WRAPPER_KEYS = ('state_dict', 'model')
 #: Key prefixes removed from a checkpoint's state dict: DDP's ``module.`` and
 #: ``SAMGenerator``'s ``sam.`` (so its mmengine checkpoints load like the official files).
 KEY_PREFIXES = re.compile(r'^(module\.)?(sam\.)?')
+
+
+def download_weights(url: str):
+    """Download ``url`` once into the torch hub cache and load it weights-only; on a machine
+    that cannot reach it, say so and how to give the file instead."""
+    try:
+        return torch.hub.load_state_dict_from_url(url, map_location='cpu', weights_only=True)
+    except URLError as error:
+        raise RuntimeError(
+            f'cannot download the SAM checkpoint {url} ({error.reason}); download it '
+            f'elsewhere and give the file: --cfg-options model.checkpoint=/path/to/'
+            f'{url.rsplit("/", 1)[-1]}') from None
 
 
 def load_sam_weights(checkpoint: str) -> Dict[str, Tensor]:
@@ -34,11 +47,11 @@ def load_sam_weights(checkpoint: str) -> Dict[str, Tensor]:
     Raises:
         FileNotFoundError: no file at a local ``checkpoint``.
         ValueError: the file holds more than tensors (``weights_only`` refused it).
+        RuntimeError: a URL that cannot be downloaded (no network).
     """
     try:
         if checkpoint.startswith(('http://', 'https://')):
-            loaded = torch.hub.load_state_dict_from_url(
-                checkpoint, map_location='cpu', weights_only=True)
+            loaded = download_weights(checkpoint)
         else:
             path = os.path.expanduser(checkpoint)
             if not os.path.isfile(path):

@@ -56,3 +56,16 @@ def test_bad_files(tmp_path):
     torch.save([torch.ones(1)], tmp_path / 'list.pth')
     with pytest.raises(ValueError, match=r'list\.pth holds list, expected a state dict'):
         load_sam_weights(str(tmp_path / 'list.pth'))
+
+
+def test_url_without_network_says_how_to_give_the_file(monkeypatch):
+    from urllib.error import URLError
+
+    def offline(url, **kwargs):
+        raise URLError('Name or service not known')
+
+    monkeypatch.setattr(torch.hub, 'load_state_dict_from_url', offline)
+    url = 'https://dl.fbaipublicfiles.com/segment_anything/sam_vit_h_4b8939.pth'
+    with pytest.raises(RuntimeError, match=r'cannot download the SAM checkpoint .*'
+                       r'model\.checkpoint=/path/to/sam_vit_h_4b8939\.pth'):
+        load_sam_weights(url)
