@@ -5,19 +5,21 @@ boxes. Crops, tiles and box-jittered copies of DOTA P0706 (1111 x 1182 px, 536 b
 written as DOTA files, each with the real objects lying wholly inside it.
 """
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
+
+from mmsamrs.testing.dota_crops import (Crop, read_dota_objects, write_dota_crops,
+                                      write_dota_image)
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / 'tests' / 'data'
 DIOR_00001 = DATA / 'dior' / 'JPEGImages' / '00001.jpg'
 P0706 = DATA / 'dota' / 'images' / 'P0706.png'
+P0706_LABELS = DATA / 'dota' / 'labelTxt' / 'P0706.txt'
 GEN_CONFIGS = dict(dota='dota_hbox.py', dior='dior_hbox.py')
 DIOR_ANN_DIRS = ('Horizontal Bounding Boxes', 'Oriented Bounding Boxes')
 
-#: A crop of P0706: name, x0, y0, side, most objects kept (None: all lying inside).
-Crop = Tuple[str, int, int, int, Optional[int]]
 #: Small crops of P0706 with dozens of objects (the quick scenario).
 SMALL_CROPS: List[Crop] = [('P0706_c0', 380, 220, 256, 24), ('P0706_c1', 704, 256, 256, 32),
                            ('P0706_c2', 576, 128, 320, 40), ('P0706_c3', 512, 640, 320, 40)]
@@ -52,31 +54,9 @@ def source_of(image: Path) -> Tuple[str, Path]:
         f'<root>/Annotations/{{{"|".join(DIOR_ANN_DIRS)}}}/X.xml)')
 
 
-def _p0706_objects() -> List[Tuple[np.ndarray, List[str]]]:
-    """P0706's objects: corner points ``(4, 2)`` and the rest of the line (class, ...)."""
-    lines = (P0706.parent.parent / 'labelTxt' / 'P0706.txt').read_text().splitlines()[2:]
-    return [(np.array(f[:8], dtype=float).reshape(4, 2), f[8:])
-            for f in (line.split() for line in lines if line.strip())]
-
-
-def _write_dota(root: Path, name: str, image, objects) -> None:
-    """One DOTA image and its annotation (``objects``: corner points and the rest)."""
-    image.save(root / 'images' / f'{name}.png')
-    lines = [' '.join(f'{v:g}' for v in xy.ravel()) + ' ' + ' '.join(rest)
-             for xy, rest in objects]
-    (root / 'labelTxt' / f'{name}.txt').write_text('\n'.join(lines) + '\n')
-
-
 def write_crops(root: Path, crops: Sequence[Crop]) -> None:
     """Crops of P0706 as DOTA files, each with the objects lying inside it."""
-    from PIL import Image
-    image = Image.open(P0706).convert('RGB')
-    objects = _p0706_objects()
-    for name, x0, y0, size, max_objects in crops:
-        kept = [(xy - (x0, y0), rest) for xy, rest in objects
-                if (xy - (x0, y0)).min() >= 0 and (xy - (x0, y0)).max() < size]
-        _write_dota(root, name, image.crop((x0, y0, x0 + size, y0 + size)),
-                    kept[:max_objects])
+    write_dota_crops(P0706, P0706_LABELS, root, crops)
 
 
 def tile_crops(num: int) -> List[Crop]:
@@ -94,14 +74,14 @@ def write_jittered(root: Path, num_boxes: int, seed: int = 0) -> str:
     """P0706 with its objects plus shifted copies (up to 16 px) up to ``num_boxes``."""
     from PIL import Image
     image = Image.open(P0706).convert('RGB')
-    objects = _p0706_objects()
+    objects = read_dota_objects(P0706_LABELS)
     rng = np.random.default_rng(seed)
     limit = np.array(image.size, float) - 1
     while len(objects) < num_boxes:
         xy, rest = objects[rng.integers(len(objects))]
         objects.append((np.clip(xy + rng.uniform(-16, 16, 2), 0, limit), rest))
     name = f'P0706_j{num_boxes}'
-    _write_dota(root, name, image, objects)
+    write_dota_image(root, name, image, objects)
     return name
 
 

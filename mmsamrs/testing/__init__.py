@@ -9,6 +9,7 @@
   generator's and the public release's layouts.
 - :mod:`~mmsamrs.testing.geo_scenes`: synthetic GeoTIFF scenes (written window by window)
   and their boxes as vector files in another CRS.
+- :mod:`~mmsamrs.testing.dota_crops`: small DOTA-format sets cut from a real DOTA image.
 - :mod:`~mmsamrs.testing.generation`: one generation run through the Runner, and a hook that
   records which images each rank segmented.
 """

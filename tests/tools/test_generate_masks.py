@@ -15,6 +15,7 @@ from pycocotools.coco import COCO
 
 from mmsamrs.datasets.class_names import SIOR_CLASSES, SOTA_CLASSES
 from mmsamrs.testing import TINY_SAM_ARCH
+from mmsamrs.testing.dota_crops import write_dota_crops
 
 pytestmark = pytest.mark.slow  # end-to-end runs: see setup.cfg
 REPO = Path(__file__).resolve().parents[2]
@@ -46,20 +47,11 @@ def run_tool(config: Path, work_dir: Path, *args: str, env=None, check=True):
 
 
 def dota_fixture(realdata: Path, root: Path, crops) -> None:
-    """Small DOTA-format images cut from P0706 with the objects lying inside each crop."""
-    (root / 'images').mkdir(parents=True)
-    (root / 'labelTxt').mkdir()
-    image = Image.open(realdata / 'dota' / 'images' / 'P0706.png').convert('RGB')
-    lines = (realdata / 'dota' / 'labelTxt' / 'P0706.txt').read_text().splitlines()[2:]
-    for name, (x0, y0, size, max_objects) in crops.items():
-        image.crop((x0, y0, x0 + size, y0 + size)).save(root / 'images' / f'{name}.png')
-        kept = []
-        for line in lines:
-            fields = line.split()
-            xy = np.array(fields[:8], dtype=float).reshape(4, 2) - (x0, y0)
-            if xy.min() >= 0 and xy.max() < size and len(kept) < max_objects:
-                kept.append(' '.join(f'{v:g}' for v in xy.ravel()) + ' ' + ' '.join(fields[8:]))
-        (root / 'labelTxt' / f'{name}.txt').write_text('\n'.join(kept) + '\n')
+    """Small DOTA-format images cut from P0706 with the objects lying inside each crop
+    (``crops``: name -> (x0, y0, side, most objects))."""
+    write_dota_crops(realdata / 'dota' / 'images' / 'P0706.png',
+                     realdata / 'dota' / 'labelTxt' / 'P0706.txt', root,
+                     [(name, *crop) for name, crop in crops.items()])
 
 
 def painted_by_small_on_top(coco: COCO, image_id: int, shape) -> np.ndarray:
