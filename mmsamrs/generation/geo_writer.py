@@ -23,11 +23,10 @@ counted; a resumed run writes the files again, complete. Every file appears atom
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import pyogrio
@@ -40,11 +39,11 @@ from rasterio.crs import CRS
 from rasterio.features import shapes
 from rasterio.windows import Window
 
-from mmsamrs.utils import IGNORE_INDEX, atomic_open, check_plain_stem, safe_join
+from mmsamrs.utils import (IGNORE_INDEX, STAGING_DIR, atomic_open, atomic_path, check_plain_stem,
+                           safe_join)
 from .label_writer import FRAGMENT_DIR, GRAY_DIR, dumps
 
 GEO_DIR = 'geo'
-STAGING_DIR = '.partial'
 LAYER = 'masks'
 FIELDS = ('class', 'label', 'score', 'area_px', 'painted', 'window')
 TILE = 256
@@ -53,23 +52,6 @@ POLYGON_DECIMALS = 2
 
 #: One window of a scene: image id, x0, y0, width, height (scene pixels).
 WindowEntry = Tuple[str, int, int, int, int]
-
-
-@contextlib.contextmanager
-def staged(path: str) -> Iterator[str]:
-    """Yield a path to write ``path``'s content to; move it into place when the block
-    ends (keeps the file name, hence the extension GDAL drivers expect)."""
-    staging = os.path.join(os.path.dirname(path), STAGING_DIR)
-    os.makedirs(staging, exist_ok=True)
-    tmp = os.path.join(staging, os.path.basename(path))
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(tmp)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
 
 
 def mask_polygons(mask: np.ndarray, x0: int, y0: int) -> shapely.Geometry:
@@ -177,7 +159,7 @@ class GeoSceneWriter:
             blockxsize=TILE, blockysize=TILE, compress='deflate', BIGTIFF='IF_SAFER')
         colormap = {i: c for i, c in enumerate(self.palette)}
         colormap[IGNORE_INDEX] = (0, 0, 0)
-        with staged(path) as tmp, rasterio.open(tmp, 'w', **profile) as dst:
+        with atomic_path(path) as tmp, rasterio.open(tmp, 'w', **profile) as dst:
             dst.write_colormap(1, colormap)
             for by in range(0, height, self.block_size):
                 for bx in range(0, width, self.block_size):
@@ -217,7 +199,7 @@ class GeoSceneWriter:
         path = os.path.join(self.out_dir, scene['scene_id'] + '.gpkg')
         to_geo = Affine(*scene['transform'])
         done = polygons = 0
-        with staged(path) as tmp:
+        with atomic_path(path) as tmp:
             self._append(tmp, scene['crs'], [], [], create=True)
             for img_id, x0, y0, _, _ in scene['windows']:
                 fragment = self._fragment(img_id)

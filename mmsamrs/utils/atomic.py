@@ -15,6 +15,8 @@ import secrets
 from typing import Any, BinaryIO, Iterator, Optional
 
 TMP_SUFFIX = '.tmp'
+#: Folder, beside the target, in which :func:`atomic_path` stages files.
+STAGING_DIR = '.partial'
 
 
 @contextlib.contextmanager
@@ -35,6 +37,25 @@ def atomic_open(path: str) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """Yield a path to write ``path``'s content to (for writers that need a file name, such
+    as GDAL drivers); it is moved into place when the block ends. The staged file keeps
+    the name, hence the extension the writer expects, in :data:`STAGING_DIR` beside the
+    target; if the block raises, it is removed and ``path`` is left untouched."""
+    staging = os.path.join(os.path.dirname(path), STAGING_DIR)
+    os.makedirs(staging, exist_ok=True)
+    tmp = os.path.join(staging, os.path.basename(path))
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
 
 
 def atomic_write_bytes(path: str, data: bytes) -> None:

@@ -1,9 +1,10 @@
 """Atomic writes leave either the old file or the new one, never a partial file."""
 import os
+from pathlib import Path
 
 import pytest
 
-from mmsamrs.utils import (atomic_open, atomic_write_bytes, atomic_write_json,
+from mmsamrs.utils import (atomic_open, atomic_path, atomic_write_bytes, atomic_write_json,
                            remove_stale_temp_files)
 
 
@@ -56,3 +57,18 @@ def test_atomic_write_json_is_strict(tmp_path):
     with pytest.raises(ValueError):
         atomic_write_json(path, dict(a=float('nan')))
     assert os.listdir(tmp_path) == ['r.json']  # the former file stays, no temporary file
+
+
+def test_atomic_path_keeps_the_name_and_leaves_the_target_on_error(tmp_path):
+    target = tmp_path / 'scene.tif'
+    target.write_bytes(b'old')
+    with pytest.raises(RuntimeError):
+        with atomic_path(str(target)) as staged:
+            assert os.path.basename(staged) == 'scene.tif' and staged != str(target)
+            Path(staged).write_bytes(b'partial')
+            raise RuntimeError('killed while writing')
+    assert target.read_bytes() == b'old' and not os.path.exists(staged)
+    with atomic_path(str(target)) as staged:
+        Path(staged).write_bytes(b'new')
+        assert target.read_bytes() == b'old'
+    assert target.read_bytes() == b'new' and not os.path.exists(staged)
