@@ -48,7 +48,7 @@ Usage::
     python benchmarks/generation.py                    # tiny SAM, CPU: a few minutes
     python benchmarks/generation.py --scenario vit_b   # the headline table
     python benchmarks/generation.py --scenario vit_b --arch vit_h \\
-        --checkpoint sam_vit_h_4b8939.pth --device cuda --batch-size 4
+        --checkpoint sam_vit_h_4b8939.pth --device cuda --batch-size 4 --chunk 64
     python benchmarks/generation.py --images tests/data/dior/JPEGImages/00001.jpg
 
 ``--out-json`` writes the whole result (settings, both variants' times and memory, the
@@ -113,7 +113,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--workers', type=int, help='ours: dataloader workers (default: '
                         'the config, 2)')
     parser.add_argument('--chunk', type=int, help='ours: prompts per decoder call '
-                        '(default: the config, 16)')
+                        '(default: the config, 4)')
     parser.add_argument('--official-chunk', type=int, default=20,
                         help='official: boxes per predict_torch call')
     parser.add_argument('--repeat', type=int, default=1,

@@ -1,14 +1,16 @@
 """SAM's parts on their own: the mask decoder's prompt chunk and precision, and
 ``torch.compile`` of the image encoder and the mask decoder.
 
-Two measurements behind the defaults of ``SAMGenerator`` (``prompt_chunk_size``,
-``precision``; no compile option), each setting in its own subprocess (a clean peak RSS):
+Two measurements behind the defaults of ``SAMGenerator`` (``efficient_decoder``,
+``prompt_chunk_size``, ``precision``, ``compile_decoder``), each setting in its own
+subprocess (a clean peak RSS):
 
 * ``decoder``: time per prompt and peak memory of the prompt encoder + mask decoder, one
-  call per chunk of ``--prompts`` random boxes, for each ``--chunks`` size and
-  ``--precisions``. SAM's decoder copies the image embedding for every prompt of a call,
-  so a call's memory grows with its chunk; the time per prompt at a small chunk against a
-  large one bounds what batching the prompts of several images into one call could gain.
+  call per chunk of ``--prompts`` random boxes, for each ``--decoders`` (the package's
+  ``MaskDecoder`` and ours' efficient one), ``--chunks`` size and ``--precisions``. SAM's
+  decoder copies the image embedding for every prompt of a call, so a call's memory grows
+  with its chunk; the time per prompt at a small chunk against a large one bounds what
+  batching the prompts of several images into one call could gain.
 * ``compile``: CPU seconds per image of the image encoder (batch ``--batch-size``) and per
   prompt of the decoder (chunk 64), eager against ``torch.compile`` (inductor), with the
   CPU time of the first compiled call (compilation, including inductor's C++ builds in
@@ -67,15 +69,21 @@ def random_boxes(num: int):
     return torch.cat([xy, xy + size], 1)
 
 
-def decode_all(sam, embedding, boxes, chunk: int) -> None:
-    """Every box through the prompt encoder and mask decoder, ``chunk`` per call."""
+def decode_all(sam, embedding, boxes, chunk: int, decoder: str = 'segment_anything') -> None:
+    """Every box through the prompt encoder and mask decoder, ``chunk`` per call;
+    ``decoder``: ``'segment_anything'`` (the package's ``MaskDecoder.forward``) or
+    ``'efficient'`` (:func:`mmsamrs.models.sam.efficient_decoder.decode_single_mask`)."""
+    from mmsamrs.models.sam.efficient_decoder import decode_single_mask
     pe = sam.prompt_encoder.get_dense_pe()
     for start in range(0, len(boxes), chunk):
         sparse, dense = sam.prompt_encoder(points=None, boxes=boxes[start:start + chunk],
                                            masks=None)
-        sam.mask_decoder(image_embeddings=embedding, image_pe=pe,
-                         sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense,
-                         multimask_output=False)
+        if decoder == 'efficient':
+            decode_single_mask(sam.mask_decoder, embedding, pe, sparse, dense[:1])
+        else:
+            sam.mask_decoder(image_embeddings=embedding, image_pe=pe,
+                             sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense,
+                             multimask_output=False)
 
 
 def rss_mib() -> float:
@@ -89,7 +97,8 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure_decoder(precision: str, chunk: int, prompts: int, repeat: int) -> dict:
+def measure_decoder(decoder: str, precision: str, chunk: int, prompts: int,
+                    repeat: int) -> dict:
     """Seconds per prompt (best of ``repeat`` passes over ``prompts`` boxes) and the peak
     RSS above the model's, of one decoder setting."""
     import torch
@@ -99,14 +108,14 @@ def measure_decoder(precision: str, chunk: int, prompts: int, repeat: int) -> di
     base = rss_mib()
     times, cpu_times = [], []
     with torch.no_grad(), autocast(precision):
-        decode_all(sam, embedding, boxes[:chunk], chunk)  # warm-up
+        decode_all(sam, embedding, boxes[:chunk], chunk, decoder)  # warm-up
         for _ in range(repeat):
             start, start_cpu = time.perf_counter(), time.process_time()
-            decode_all(sam, embedding, boxes, chunk)
+            decode_all(sam, embedding, boxes, chunk, decoder)
             times.append(time.perf_counter() - start)
             cpu_times.append(time.process_time() - start_cpu)
-    return dict(precision=precision, chunk=chunk, s_per_prompt=min(times) / prompts,
-                cpu_s_per_prompt=min(cpu_times) / prompts,
+    return dict(decoder=decoder, precision=precision, chunk=chunk,
+                s_per_prompt=min(times) / prompts, cpu_s_per_prompt=min(cpu_times) / prompts,
                 peak_mib_above_model=peak_rss_mib() - base)
 
 
@@ -175,6 +184,9 @@ def main(argv=None) -> int:
     parser.add_argument('--chunks', type=int, nargs='+', default=[16, 32, 64, 128, 256])
     parser.add_argument('--precisions', nargs='+', default=['fp32', 'bf16'],
                         choices=('fp32', 'bf16'))
+    parser.add_argument('--decoders', nargs='+', default=['segment_anything', 'efficient'],
+                        choices=('segment_anything', 'efficient'),
+                        help="decoder: the package's MaskDecoder and/or ours' efficient one")
     parser.add_argument('--prompts', type=int, default=256, help='decoder: boxes per pass')
     parser.add_argument('--repeat', type=int, default=2, help='decoder: passes (best kept)')
     parser.add_argument('--arch', default='vit_b', choices=('tiny', 'vit_b', 'vit_l', 'vit_h'))
@@ -188,7 +200,8 @@ def main(argv=None) -> int:
     from mmsamrs.models.sam import resolve_precision
     if args.child:
         if args.what == 'decoder':
-            out = measure_decoder(args.precisions[0], args.chunks[0], args.prompts, args.repeat)
+            out = measure_decoder(args.decoders[0], args.precisions[0], args.chunks[0],
+                                  args.prompts, args.repeat)
         else:
             out = measure_compile(args.arch, args.precision, args.batch_size, args.passes, 64)
         print(json.dumps(out))
@@ -197,14 +210,16 @@ def main(argv=None) -> int:
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads; load average '
           f'before {load}')
     if args.what == 'decoder':
-        rows = [run_child(['decoder', '--child', '--precisions', p, '--chunks', str(c),
-                           '--prompts', str(args.prompts), '--repeat', str(args.repeat)])
-                for p in args.precisions for c in args.chunks]
-        print('| precision | prompts per call | ms per prompt | CPU ms per prompt | '
+        rows = [run_child(['decoder', '--child', '--decoders', d, '--precisions', p,
+                           '--chunks', str(c), '--prompts', str(args.prompts),
+                           '--repeat', str(args.repeat)])
+                for d in args.decoders for p in args.precisions for c in args.chunks]
+        print('| decoder | precision | prompts per call | ms per prompt | CPU ms per prompt | '
               'peak MiB above the model |')
-        print('|---|---:|---:|---:|---:|')
+        print('|---|---|---:|---:|---:|---:|')
         for r in rows:
-            print(f"| {r['precision']} | {r['chunk']} | {1000 * r['s_per_prompt']:.1f} | "
+            print(f"| {r['decoder']} | {r['precision']} | {r['chunk']} | "
+                  f"{1000 * r['s_per_prompt']:.1f} | "
                   f"{1000 * r['cpu_s_per_prompt']:.1f} | {r['peak_mib_above_model']:.0f} |")
     else:
         precision = resolve_precision(args.precision, torch.device('cpu'))[0]

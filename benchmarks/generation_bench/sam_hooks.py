@@ -62,11 +62,15 @@ def settle(device: str) -> None:
 
 
 def instrument_model(timer: StageTimer, sync: bool) -> None:
-    """Time SAM's own modules (the same classes in both variants)."""
+    """Time SAM's own modules (the same classes in both variants) and ours' efficient
+    decoder (:func:`mmsamrs.models.sam.efficient_decoder.decode_single_mask`)."""
     from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncoder
+
+    from mmsamrs.models.sam import backends
     timer.wrap(ImageEncoderViT, 'forward', 'encoder', sync)
     timer.wrap(PromptEncoder, 'forward', 'decoder', sync)
     timer.wrap(MaskDecoder, 'forward', 'decoder', sync)
+    timer.wrap(backends, 'decode_single_mask', 'decoder', sync)
 
 
 def box_logits(boxes, like, img_size: int = 1024):
@@ -92,24 +96,31 @@ def install_box_masks(timer: StageTimer) -> None:
     :func:`box_logits` of the prompt boxes, in both variants alike. A SAM with random
     weights paints every mask over most of the image, which no real SAM does; this keeps
     the model's cost real and gives post-processing, painting, RLE and writing masks of
-    real objects' sizes. The substitution is timed as its own stage and left out."""
+    real objects' sizes. The substitution is timed as its own stage and left out. Both
+    decoders are covered: ``MaskDecoder.forward`` and ours' efficient one."""
     from segment_anything.modeling import MaskDecoder, PromptEncoder
+
+    from mmsamrs.models.sam import backends
     local = threading.local()
-    encode, decode = PromptEncoder.forward, MaskDecoder.forward
+    encode = PromptEncoder.forward
 
     def prompt_forward(module, points=None, boxes=None, masks=None):
         local.boxes = boxes
         return encode(module, points, boxes, masks)
 
-    def decoder_forward(module, *args, **kwargs):
-        low_res, iou = decode(module, *args, **kwargs)
-        if getattr(local, 'boxes', None) is None:
-            raise RuntimeError('--masks box needs box prompts')
-        with timer.section('substitute'):
-            low_res = box_logits(local.boxes, low_res)
-        return low_res, iou
+    def substituted(decode):
+        def decoder(*args, **kwargs):
+            low_res, iou = decode(*args, **kwargs)
+            if getattr(local, 'boxes', None) is None:
+                raise RuntimeError('--masks box needs box prompts')
+            with timer.section('substitute'):
+                low_res = box_logits(local.boxes, low_res)
+            return low_res, iou
+        return decoder
 
-    PromptEncoder.forward, MaskDecoder.forward = prompt_forward, decoder_forward
+    PromptEncoder.forward = prompt_forward
+    MaskDecoder.forward = substituted(MaskDecoder.forward)
+    backends.decode_single_mask = substituted(backends.decode_single_mask)
 
 
 def setup_model_timing(timer: StageTimer, device: str, masks: str) -> None:

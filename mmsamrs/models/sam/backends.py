@@ -31,7 +31,7 @@ chunked decoding, writing) is shared; a backend only says
   image, as the family's own post-processing would give them.
 """
 import warnings
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 import numpy as np
 import torch
@@ -39,6 +39,7 @@ from segment_anything.build_sam import _build_sam
 from torch import Tensor, nn
 
 from .efficient_attention import use_efficient_attention
+from .efficient_decoder import decode_single_mask
 from .frames import InputFrame, LongestSideFrame, SquareFrame
 from .postprocess import postprocess_masks_cropped, resize_masks_cropped
 
@@ -80,6 +81,10 @@ class SAMBackend:
 
     def __init__(self, arch: Union[str, Dict]) -> None:
         self.arch = self.parse_arch(arch)
+        #: Whether :meth:`decode` takes :func:`~.efficient_decoder.decode_single_mask`.
+        self.efficient_decoder = False
+        #: Its ``torch.compile``'d version once :meth:`compile_decoder` ran.
+        self.compiled_decoder: Optional[Callable] = None
 
     def parse_arch(self, arch: Union[str, Dict]) -> Dict[str, Any]:
         """The canonical ``arch`` dict (pinned in the generation settings)."""
@@ -121,6 +126,23 @@ class SAMBackend:
         use_efficient_attention(model.image_encoder)
         return True
 
+    def use_efficient_decoder(self) -> bool:
+        """Decode box and point prompts without per-prompt image copies
+        (:mod:`~mmsamrs.models.sam.efficient_decoder`); True where it applies."""
+        self.efficient_decoder = True
+        return True
+
+    def compile_decoder(self, model: nn.Module) -> None:
+        """``torch.compile`` the decoder that :meth:`decode` runs (dynamic shapes)."""
+        if self.efficient_decoder:
+            self.compiled_decoder = torch.compile(decode_single_mask, dynamic=True)
+        self.decoder_module(model).compile(dynamic=True)
+
+    @staticmethod
+    def decoder_module(model: nn.Module) -> nn.Module:
+        """The model's mask decoder module."""
+        return model.mask_decoder
+
     def encode(self, model: nn.Module, inputs: Tensor) -> List[Any]:
         """One embedding per image of a preprocessed ``(B, 3, S, S)`` batch."""
         return list(model.image_encoder(inputs))
@@ -132,6 +154,11 @@ class SAMBackend:
         sparse, dense = model.prompt_encoder(
             points=None if points is None else (points, point_labels), boxes=boxes,
             masks=masks)
+        if self.efficient_decoder and masks is None:
+            low_res, iou = (self.compiled_decoder or decode_single_mask)(
+                model.mask_decoder, embedding[None], model.prompt_encoder.get_dense_pe(),
+                sparse, dense[:1])
+            return low_res, iou[:, 0]
         low_res, iou = model.mask_decoder(
             image_embeddings=embedding[None], image_pe=model.prompt_encoder.get_dense_pe(),
             sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense,
@@ -173,6 +200,10 @@ class HQSAMBackend(SAMBackend):
 
     def use_efficient_attention(self, model: nn.Module) -> bool:
         """Not available (the HQ encoder has its own attention class): False."""
+        return False
+
+    def use_efficient_decoder(self) -> bool:
+        """Not available (the HQ decoder adds its own token and features): False."""
         return False
 
     def encode(self, model: nn.Module, inputs: Tensor) -> List[Any]:
@@ -256,12 +287,22 @@ class SAM2Backend(SAMBackend):
         """A size as a hydra override value."""
         return str(value) if isinstance(value, int) else f"[{','.join(map(str, value))}]"
 
+    @staticmethod
+    def decoder_module(model: nn.Module) -> nn.Module:
+        """SAM 2's mask decoder module."""
+        return model.sam_mask_decoder
+
     def frame(self, model: nn.Module) -> InputFrame:
         """The square frame of side ``model.image_size``."""
         return self.frame_type(model.image_size)
 
     def use_efficient_attention(self, model: nn.Module) -> bool:
         """Not needed (Hiera already uses ``scaled_dot_product_attention``): False."""
+        return False
+
+    def use_efficient_decoder(self) -> bool:
+        """Not available (SAM 2's decoder adds high-resolution features and an object
+        score token): False."""
         return False
 
     def encode(self, model: nn.Module, inputs: Tensor) -> List[Any]:

@@ -85,9 +85,10 @@ class SAMGenerator(BaseModel):
             type='SAMGenerator',
             arch='vit_h',
             checkpoint='official',
-            prompt_chunk_size=16,
+            prompt_chunk_size=4,
             precision='auto',
             efficient_attention=True,
+            efficient_decoder=True,
             data_preprocessor=dict(type='SAMDataPreprocessor'))
 
     Args:
@@ -102,9 +103,12 @@ class SAMGenerator(BaseModel):
             checkpoints of this model (``state_dict`` with ``sam.`` keys) load; every
             weight must match. Read with ``weights_only=True``: a file holding pickled
             objects is refused (:func:`~mmsamrs.models.sam.weights.load_sam_weights`).
-        prompt_chunk_size: most prompts per mask-decoder call. SAM's decoder copies the
-            image embedding per prompt (~25 MiB per prompt in fp32), so this bounds
-            memory; on CPU the time per prompt is the same from 16 to 128.
+        prompt_chunk_size: most prompts per mask-decoder call. Each prompt's image side
+            takes ~4 MiB per tensor in fp32 (~25 MiB in SAM's own decoder, which copies the
+            image embedding per prompt), so this bounds memory; on a CPU small calls keep
+            those tensors in cache: 4 per call was the fastest of 1 to 16 (about 0.7x the
+            time per prompt of 16; docs/en/benchmarks.md). On a GPU larger calls (64) use
+            the device better.
         precision: ``'auto'``, ``'fp32'``, ``'fp16'`` or ``'bf16'``: autocast dtype of the
             encoder and decoder (post-processing is always float32). ``'auto'`` is bf16
             where the device computes it natively, else fp32 (see
@@ -116,11 +120,18 @@ class SAMGenerator(BaseModel):
             ``segment_anything``'s own forward. Only SAM has it (HQ-SAM keeps its own
             forward, SAM 2's Hiera already uses SDPA); :attr:`efficient_attention` says
             whether it applies.
-        compile_decoder: ``torch.compile`` the mask decoder (inductor, dynamic shapes, so
-            chunks of any size share one compiled graph). The first calls compile it (about
-            50 s of CPU time); then, measured on a 2-core CPU in bf16, a prompt costs 0.35x
-            the eager time, so a CPU run pays it back after about 600 prompts. Masks equal
-            the eager ones up to float rounding. Off by default.
+        efficient_decoder: decode box and point prompts with
+            :func:`~mmsamrs.models.sam.efficient_decoder.decode_single_mask`: the same
+            function of SAM's decoder weights (within float rounding), without copying the
+            image embedding per prompt and with the image-side attention projections
+            folded into the prompt tokens. Mask prompts take the package's own decoder.
+            Only SAM has it; :attr:`efficient_decoder` says whether it applies.
+        compile_decoder: ``torch.compile`` the decoder that runs (the efficient one for
+            box and point prompts, the package's module otherwise; inductor, dynamic
+            shapes, so chunks of any size share one compiled graph). The first calls
+            compile it (tens of seconds of CPU time); what it gains per prompt is in
+            docs/en/benchmarks.md. Masks equal the eager ones up to float rounding. Off by
+            default.
         mask_threshold: threshold on the mask logits (SAM's 0.0).
         data_preprocessor: config or module; default ``SAMDataPreprocessor``.
         init_cfg: mmengine initialisation config.
@@ -129,9 +140,10 @@ class SAMGenerator(BaseModel):
     def __init__(self,
                  arch: Union[str, Dict] = 'vit_h',
                  checkpoint: Optional[str] = None,
-                 prompt_chunk_size: int = 16,
+                 prompt_chunk_size: int = 4,
                  precision: str = 'auto',
                  efficient_attention: bool = True,
+                 efficient_decoder: bool = True,
                  compile_decoder: bool = False,
                  mask_threshold: float = 0.0,
                  data_preprocessor: Optional[Union[Dict, torch.nn.Module]] = None,
@@ -165,10 +177,9 @@ class SAMGenerator(BaseModel):
             load_state_dict(self.sam, load_sam_weights(checkpoint), strict=True)
         self.efficient_attention = (efficient_attention
                                     and self.backend.use_efficient_attention(self.sam))
+        self.efficient_decoder = efficient_decoder and self.backend.use_efficient_decoder()
         if compile_decoder:
-            decoder = (self.sam.mask_decoder if hasattr(self.sam, 'mask_decoder') else
-                       self.sam.sam_mask_decoder)
-            decoder.compile(dynamic=True)
+            self.backend.compile_decoder(self.sam)
         self.compile_decoder = compile_decoder
         self.prompt_chunk_size = prompt_chunk_size
         self.precision = precision
@@ -196,6 +207,7 @@ class SAMGenerator(BaseModel):
             type=type(self).__name__, arch=self.arch,
             precision=self.precision_on(next(self.sam.parameters()).device),
             efficient_attention=self.efficient_attention,
+            efficient_decoder=self.efficient_decoder,
             compile_decoder=self.compile_decoder, prompt_chunk_size=self.prompt_chunk_size,
             mask_threshold=self.mask_threshold,
             preprocessor=dict(type=type(preprocessor).__name__,

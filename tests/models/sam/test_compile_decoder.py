@@ -13,6 +13,8 @@ def test_compiled_decoder_equals_eager():
     torch.manual_seed(0)
     compiled = SAMGenerator(arch=TINY_SAM_ARCH, precision='fp32', compile_decoder=True).eval()
     assert compiled.settings()['compile_decoder'] and not eager.settings()['compile_decoder']
+    # box prompts take the efficient decoder: that is what gets compiled
+    assert compiled.backend.compiled_decoder is not None and eager.backend.compiled_decoder is None
     # compiling in place keeps the weights' names: checkpoints load either way
     assert compiled.state_dict().keys() == eager.state_dict().keys()
     embedding = torch.randn(256, 64, 64)

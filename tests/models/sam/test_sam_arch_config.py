@@ -79,7 +79,7 @@ def test_random_weights_warn(tmp_path):
 def test_settings_name_what_decides_the_masks(tiny_model):
     settings = tiny_model.settings()
     assert settings['arch'] == encoder_sizes(TINY_SAM_ARCH)
-    assert settings['precision'] == 'fp32' and settings['prompt_chunk_size'] == 16
+    assert settings['precision'] == 'fp32' and settings['prompt_chunk_size'] == 4
     assert settings['preprocessor']['img_size'] == 1024
     assert settings['preprocessor']['mean'] == pytest.approx([123.675, 116.28, 103.53])
 
