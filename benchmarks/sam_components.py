@@ -12,7 +12,8 @@ subprocess (a clean peak RSS):
   with its chunk; the time per prompt at a small chunk against a large one bounds what
   batching the prompts of several images into one call could gain.
 * ``compile``: CPU seconds per image of the image encoder (batch ``--batch-size``) and per
-  prompt of the decoder (chunk 64), eager against ``torch.compile`` (inductor), with the
+  prompt of the efficient decoder (the first of ``--chunks`` per call), eager against
+  ``torch.compile`` (inductor, the decoder with dynamic shapes), with the
   CPU time of the first compiled call (compilation, including inductor's C++ builds in
   this process) and of a call with another chunk size (recompilation); the number of
   images after which compiling pays for itself follows.
@@ -25,7 +26,7 @@ The image encoder's weights are random (the cost does not depend on them); the e
 ``SAMGenerator``'s SDPA attention. Usage::
 
     python benchmarks/sam_components.py decoder --chunks 16 32 64 128 256
-    python benchmarks/sam_components.py compile --arch vit_b
+    python benchmarks/sam_components.py compile --arch vit_b --chunks 4
 """
 import argparse
 import json
@@ -69,17 +70,20 @@ def random_boxes(num: int):
     return torch.cat([xy, xy + size], 1)
 
 
-def decode_all(sam, embedding, boxes, chunk: int, decoder: str = 'segment_anything') -> None:
+def decode_all(sam, embedding, boxes, chunk: int, decoder: str = 'segment_anything',
+               decode=None) -> None:
     """Every box through the prompt encoder and mask decoder, ``chunk`` per call;
     ``decoder``: ``'segment_anything'`` (the package's ``MaskDecoder.forward``) or
-    ``'efficient'`` (:func:`mmsamrs.models.sam.efficient_decoder.decode_single_mask`)."""
+    ``'efficient'`` (``decode``, by default
+    :func:`mmsamrs.models.sam.efficient_decoder.decode_single_mask`)."""
     from mmsamrs.models.sam.efficient_decoder import decode_single_mask
+    decode = decode or decode_single_mask
     pe = sam.prompt_encoder.get_dense_pe()
     for start in range(0, len(boxes), chunk):
         sparse, dense = sam.prompt_encoder(points=None, boxes=boxes[start:start + chunk],
                                            masks=None)
         if decoder == 'efficient':
-            decode_single_mask(sam.mask_decoder, embedding, pe, sparse, dense[:1])
+            decode(sam.mask_decoder, embedding, pe, sparse, dense[:1])
         else:
             sam.mask_decoder(image_embeddings=embedding, image_pe=pe,
                              sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense,
@@ -120,8 +124,10 @@ def measure_decoder(decoder: str, precision: str, chunk: int, prompts: int,
 
 
 def measure_compile(arch: str, precision: str, batch: int, passes: int, chunk: int) -> dict:
-    """Eager against compiled image encoder and mask decoder (seconds)."""
+    """Eager against compiled image encoder and efficient mask decoder (seconds)."""
     import torch
+
+    from mmsamrs.models.sam.efficient_decoder import decode_single_mask
     sam = build(arch)
     images = torch.randn(batch, 3, 1024, 1024)
     boxes = random_boxes(chunk)
@@ -134,10 +140,10 @@ def measure_compile(arch: str, precision: str, batch: int, passes: int, chunk: i
             encoder(images)
         return (time.process_time() - start) / (passes * batch)
 
-    def decoder_calls(sam_) -> float:
+    def decoder_calls(decode) -> float:
         start = time.process_time()
         for _ in range(passes):
-            decode_all(sam_, embedding, boxes, chunk)
+            decode_all(sam, embedding, boxes, chunk, 'efficient', decode)
         return (time.process_time() - start) / (passes * chunk)
 
     def timed(fn) -> float:
@@ -148,17 +154,18 @@ def measure_compile(arch: str, precision: str, batch: int, passes: int, chunk: i
     result = dict(arch=arch, precision=precision, batch=batch, passes=passes, chunk=chunk)
     with torch.no_grad(), autocast(precision):
         sam.image_encoder(images)  # eager warm-up
-        decode_all(sam, embedding, boxes, chunk)
+        decode_all(sam, embedding, boxes, chunk, 'efficient')
         result['encoder_eager_s_per_image'] = encoder_passes(sam.image_encoder)
-        result['decoder_eager_s_per_prompt'] = decoder_calls(sam)
+        result['decoder_eager_s_per_prompt'] = decoder_calls(decode_single_mask)
         sam.image_encoder = torch.compile(sam.image_encoder)
-        sam.mask_decoder = torch.compile(sam.mask_decoder)
+        compiled = torch.compile(decode_single_mask, dynamic=True)
         result['encoder_first_call_s'] = timed(lambda: sam.image_encoder(images))
-        result['decoder_first_call_s'] = timed(lambda: decode_all(sam, embedding, boxes, chunk))
+        result['decoder_first_call_s'] = timed(
+            lambda: decode_all(sam, embedding, boxes, chunk, 'efficient', compiled))
         result['decoder_other_chunk_first_call_s'] = timed(
-            lambda: decode_all(sam, embedding, odd, len(odd)))
+            lambda: decode_all(sam, embedding, odd, len(odd), 'efficient', compiled))
         result['encoder_compiled_s_per_image'] = encoder_passes(sam.image_encoder)
-        result['decoder_compiled_s_per_prompt'] = decoder_calls(sam)
+        result['decoder_compiled_s_per_prompt'] = decoder_calls(compiled)
     gain = result['encoder_eager_s_per_image'] - result['encoder_compiled_s_per_image']
     compile_s = result['encoder_first_call_s'] - batch * result['encoder_compiled_s_per_image']
     result['encoder_compile_s'] = compile_s
@@ -203,7 +210,8 @@ def main(argv=None) -> int:
             out = measure_decoder(args.decoders[0], args.precisions[0], args.chunks[0],
                                   args.prompts, args.repeat)
         else:
-            out = measure_compile(args.arch, args.precision, args.batch_size, args.passes, 64)
+            out = measure_compile(args.arch, args.precision, args.batch_size, args.passes,
+                                  args.chunks[0])
         print(json.dumps(out))
         return 0
     load = ' '.join(f'{v:.2f}' for v in os.getloadavg())
@@ -232,7 +240,7 @@ def main(argv=None) -> int:
         print(f"| image encoder, s per image (batch {r['batch']}) | "
               f"{r['encoder_eager_s_per_image']:.2f} | {r['encoder_compiled_s_per_image']:.2f}"
               f" | {r['encoder_first_call_s']:.1f} s |")
-        print(f"| mask decoder, ms per prompt (chunk {r['chunk']}) | "
+        print(f"| efficient mask decoder, ms per prompt (chunk {r['chunk']}) | "
               f"{1000 * r['decoder_eager_s_per_prompt']:.1f} | "
               f"{1000 * r['decoder_compiled_s_per_prompt']:.1f} | "
               f"{r['decoder_first_call_s']:.1f} s (another chunk size: "

@@ -93,7 +93,7 @@ def format_report(result: dict) -> str:
         f"{spec['device']}. Ours: `configs/gen/*_hbox.py` through Runner + GenerationLoop, "
         f"precision {ours['precision']} ({config('precision', 'auto')}), batch "
         f"{config('batch_size', 2)}, {config('workers', 2)} dataloader workers, prompt chunk "
-        f"{config('chunk', 16)}, 2 writer threads; official: SamPredictor in "
+        f"{config('chunk', 4)}, 2 writer threads; official: SamPredictor in "
         f"{off['precision']}, 1 image per encoder pass, {spec['official_chunk']} boxes per "
         f"predict_torch. torch threads {ours['torch_threads']}; load average (1/5/15 min) "
         f"before {spec['load_before']}, after {spec['load_after']}." + (
