@@ -120,7 +120,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='runs per variant, in alternating order; the report gives '
                         'medians (times) and maxima (memory)')
     parser.add_argument('--only', choices=VARIANTS,
-                        help='run one variant only (no comparison; prints its raw result)')
+                        help='run one variant only (no comparison; prints its raw result, '
+                        'which --out-json writes)')
     parser.add_argument('--keep', type=Path, help='keep the outputs in this directory')
     parser.add_argument('--out-md', type=Path, help='also write the report to this file')
     parser.add_argument('--out-json', type=Path, help='also write the result to this file')
@@ -229,7 +230,10 @@ def main(argv=None) -> int:
                 for group, out in result['outputs'].items():
                     shutil.copytree(out, args.keep / variant / group, dirs_exist_ok=True)
         if args.only:
-            print(json.dumps(results[args.only], indent=1))
+            raw = json.dumps(results[args.only], indent=1)
+            print(raw)
+            if args.out_json:
+                args.out_json.write_text(raw + '\n')
             return 0
         timed = compare(results)
         result = dict(spec=spec, ours=results['ours'], official=results['official'],

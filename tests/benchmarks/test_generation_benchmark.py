@@ -106,3 +106,18 @@ def test_generation_benchmark_runs_both_variants(realdata, tmp_path):
     # --agreement: SAM's own masks, ours (default precision) against fp32
     sam = result['agreement']['sam']
     assert sam['instances'] == result['instances'] and sam['mean_iou'] > 0.8
+
+
+@pytest.mark.slow
+def test_one_variant_writes_its_raw_result(realdata, tmp_path):
+    """``--only ours --out-json``: the raw result printed is also written."""
+    image = realdata / 'dior' / 'JPEGImages' / '00001.jpg'
+    out_json = tmp_path / 'ours.json'
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), '--images', str(image), '--only', 'ours',
+         '--out-json', str(out_json)],
+        capture_output=True, text=True, cwd=str(REPO), timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.loads(out_json.read_text())
+    assert json.dumps(result, indent=1) in proc.stdout
+    assert result['wall']['decoder'] > 0 and sorted(result['outputs']) == ['dior']
