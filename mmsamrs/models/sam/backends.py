@@ -154,15 +154,15 @@ class SAMBackend:
         sparse, dense = model.prompt_encoder(
             points=None if points is None else (points, point_labels), boxes=boxes,
             masks=masks)
+        image_pe = model.prompt_encoder.get_dense_pe()
         if self.efficient_decoder and masks is None:
             low_res, iou = (self.compiled_decoder or decode_single_mask)(
-                model.mask_decoder, embedding[None], model.prompt_encoder.get_dense_pe(),
-                sparse, dense[:1])
-            return low_res, iou[:, 0]
-        low_res, iou = model.mask_decoder(
-            image_embeddings=embedding[None], image_pe=model.prompt_encoder.get_dense_pe(),
-            sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense,
-            multimask_output=False)
+                model.mask_decoder, embedding[None], image_pe, sparse, dense[:1])
+        else:
+            low_res, iou = model.mask_decoder(
+                image_embeddings=embedding[None], image_pe=image_pe,
+                sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense,
+                multimask_output=False)
         return low_res, iou[:, 0]
 
     def postprocess(self, model: nn.Module, logits: Tensor, input_shape: Sequence[int],
