@@ -232,7 +232,8 @@ def main(argv=None) -> int:
     else:
         precision = resolve_precision(args.precision, torch.device('cpu'))[0]
         rows = [run_child(['compile', '--child', '--arch', args.arch, '--precision', precision,
-                           '--batch-size', str(args.batch_size), '--passes', str(args.passes)])]
+                           '--batch-size', str(args.batch_size), '--passes', str(args.passes),
+                           '--chunks', str(args.chunks[0])])]
         r = rows[0]
         print(f"| SAM {r['arch']}, {r['precision']}, CPU time | eager | compiled | first "
               'compiled call |')
